@@ -1,0 +1,125 @@
+// The Store concept: what a session backend must offer (SPEC §3), and the
+// option and result types every store shares (SPEC §2).
+#pragma once
+
+#include <boost/asio/awaitable.hpp>
+
+#include <chrono>
+#include <concepts>
+#include <cstddef>
+#include <optional>
+#include <string>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
+namespace x402::session {
+
+template <class T>
+using awaitable = boost::asio::awaitable<T>;
+
+/// Options of one write. An aggregate of trivially copyable members, so
+/// `set(k, v, {.ttl = 5s})` is safe inside co_await also on g++ 12.
+struct SetOptions {
+    /// Time to live of the written entries. Unset: the store's default;
+    /// `0ms`: never expires; negative: rejected with `std::invalid_argument`.
+    std::optional<std::chrono::milliseconds> ttl{};
+};
+static_assert(std::is_trivially_copyable_v<SetOptions>, "see the comment at ListOptions");
+
+/// Options of one `list` call.
+///
+///     co_await session.list(ListOptions().with_prefix("chat:").with_limit(10));
+///
+/// Not an aggregate on purpose: g++ 12 miscompiles a braced aggregate
+/// temporary with string members inside a co_await expression (it copies the
+/// strings bitwise and frees them twice), so `list({.limit = 10})` must not
+/// compile. `list({})`, a named ListOptions and the setters below are safe.
+struct ListOptions {
+    ListOptions() noexcept {}
+
+    /// Only keys that start with these bytes (empty: every key).
+    std::string prefix;
+    /// Where the previous page ended (`ListResult::cursor`); empty: from the start.
+    std::string cursor;
+    /// Most entries in the page; 0: no limit.
+    std::size_t limit = 0;
+    /// Return the keys with empty values.
+    bool keys_only = false;
+
+    ListOptions& with_prefix(std::string value) & { prefix = std::move(value); return *this; }
+    ListOptions& with_cursor(std::string value) & { cursor = std::move(value); return *this; }
+    ListOptions& with_limit(std::size_t value) & noexcept { limit = value; return *this; }
+    ListOptions& with_keys_only(bool value = true) & noexcept { keys_only = value; return *this; }
+    ListOptions&& with_prefix(std::string value) && { return std::move(with_prefix(std::move(value))); }
+    ListOptions&& with_cursor(std::string value) && { return std::move(with_cursor(std::move(value))); }
+    ListOptions&& with_limit(std::size_t value) && noexcept { return std::move(with_limit(value)); }
+    ListOptions&& with_keys_only(bool value = true) && noexcept { return std::move(with_keys_only(value)); }
+};
+
+/// One key and its value. Not an aggregate, for the g++ 12 reason given at
+/// ListOptions: `set_many({{"a", "1"}, {"b", "2"}})` is safe inside co_await.
+struct Entry {
+    Entry() noexcept {}
+    Entry(std::string entry_key, std::string entry_value) noexcept
+        : key(std::move(entry_key)), value(std::move(entry_value)) {}
+
+    std::string key;
+    std::string value;
+
+    friend bool operator==(const Entry&, const Entry&) = default;
+};
+
+/// One page of a payer's entries.
+struct ListResult {
+    /// The page, in ascending byte order of key.
+    std::vector<Entry> entries;
+    /// Set only when at least one more matching live entry exists: pass it as
+    /// `ListOptions::cursor` to get the next page.
+    std::optional<std::string> cursor;
+
+    friend bool operator==(const ListResult&, const ListResult&) = default;
+};
+
+/// A session backend: `(payer, key) -> value` with the four required
+/// operations. Every operation is a coroutine; strings are taken by value so
+/// that no argument can dangle across a suspension.
+///
+///     static_assert(x402::session::Store<MyRedisStore>);
+template <class S>
+concept Store = requires(S& store, std::string payer, std::string key, std::string value,
+                         SetOptions set_options, ListOptions list_options) {
+    { store.get(payer, key) } -> std::same_as<awaitable<std::optional<std::string>>>;
+    { store.set(payer, key, value, set_options) } -> std::same_as<awaitable<void>>;
+    { store.erase(payer, key) } -> std::same_as<awaitable<bool>>;
+    { store.list(payer, list_options) } -> std::same_as<awaitable<ListResult>>;
+};
+
+/// The optional `get_many`: one slot per requested key, in request order.
+template <class S>
+concept StoreWithGetMany = Store<S> && requires(S& store, std::string payer,
+                                                std::vector<std::string> keys) {
+    { store.get_many(payer, keys) } -> std::same_as<awaitable<std::vector<std::optional<std::string>>>>;
+};
+
+/// The optional `set_many`: the entries are written in the given order.
+template <class S>
+concept StoreWithSetMany = Store<S> && requires(S& store, std::string payer,
+                                                std::vector<Entry> entries, SetOptions options) {
+    { store.set_many(payer, entries, options) } -> std::same_as<awaitable<void>>;
+};
+
+/// The optional `erase_many`: returns how many live entries were removed.
+template <class S>
+concept StoreWithEraseMany = Store<S> && requires(S& store, std::string payer,
+                                                  std::vector<std::string> keys) {
+    { store.erase_many(payer, keys) } -> std::same_as<awaitable<std::size_t>>;
+};
+
+/// The optional `close`: releases what the store holds (connections, data).
+template <class S>
+concept StoreWithClose = Store<S> && requires(S& store) {
+    { store.close() } -> std::same_as<awaitable<void>>;
+};
+
+}  // namespace x402::session
