@@ -1,0 +1,188 @@
+// InMemoryStore: the default store, one process's memory, with one LRU across
+// all payers, a sliding-window TTL and optional per-payer and byte limits (SPEC §4).
+#pragma once
+
+#include <x402/session/detail/in_memory_table.hpp>
+#include <x402/session/store.hpp>
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <mutex>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace x402::session {
+
+/// Options of an InMemoryStore; checked in this order by its constructor,
+/// which reports the first violation as std::invalid_argument.
+struct InMemoryStoreOptions {
+    /// Hard cap on live entries across all payers. Must be >= 1
+    /// ("max_entries must be >= 1").
+    std::int64_t max_entries = 10'000;
+    /// Default time to live; each `get` hit slides it. `0ms`: never expires.
+    /// Must be >= 0 ("ttl must be >= 0").
+    std::chrono::milliseconds ttl = std::chrono::hours(1);
+    /// Cap on one payer's live entries; a payer at its cap evicts its own least
+    /// recently used entry, never another payer's. Unset: no cap. Must be >= 1
+    /// ("max_entries_per_payer must be >= 1").
+    std::optional<std::int64_t> max_entries_per_payer{};
+    /// Budget of payer + key + value bytes across all entries, inclusive.
+    /// Unset: no budget. Must be >= 1 ("max_bytes must be >= 1").
+    std::optional<std::int64_t> max_bytes{};
+    /// Where the store reads the time; empty: std::chrono::steady_clock.
+    /// Must never go backwards (tests inject a manual clock here).
+    std::function<std::chrono::steady_clock::time_point()> clock{};
+};
+
+/// A thread-safe in-memory Store.
+///
+/// Every operation takes one mutex and completes without suspending, so the
+/// returned awaitables never wait for I/O. Cost: get and erase O(1) average;
+/// set O(1) average plus O(log m) to index the key among the payer's m keys;
+/// a list page O(log m + limit). No operation scans the store.
+///
+///     x402::session::InMemoryStore store({.max_entries = 1000});
+///     co_await store.set("0xabc...", "color", "blue", {});
+///     auto page = co_await store.list("0xabc...", {.limit = 10});
+class InMemoryStore {
+public:
+    /// Throws std::invalid_argument naming the first invalid option.
+    explicit InMemoryStore(InMemoryStoreOptions options = {})
+        : clock_(std::move(options.clock)), table_(checked_limits(options)) {}
+
+    InMemoryStore(const InMemoryStore&) = delete;
+    InMemoryStore& operator=(const InMemoryStore&) = delete;
+
+    /// The live value, or nullopt. A hit makes the entry the most recently
+    /// used and slides its expiry by the entry's own TTL.
+    awaitable<std::optional<std::string>> get(std::string payer, std::string key) {
+        std::scoped_lock lock(mutex_);
+        co_return table_.get(payer, key, now());
+    }
+
+    /// Inserts or overwrites. Throws std::invalid_argument, changing nothing,
+    /// for a negative TTL or an entry larger than `max_bytes`.
+    awaitable<void> set(std::string payer, std::string key, std::string value, SetOptions options) {
+        const auto ttl = effective_ttl(options);
+        check_cost(payer, key, value);
+        std::scoped_lock lock(mutex_);
+        table_.set(payer, key, value, ttl, now());
+        co_return;
+    }
+
+    /// True only when a live entry was removed.
+    awaitable<bool> erase(std::string payer, std::string key) {
+        std::scoped_lock lock(mutex_);
+        co_return table_.erase(payer, key, now());
+    }
+
+    /// One page of the payer's live entries in ascending key order; touches
+    /// neither recency nor expiry. Throws std::invalid_argument("malformed
+    /// list cursor") for a cursor this store cannot have returned.
+    awaitable<ListResult> list(std::string payer, ListOptions options) {
+        std::scoped_lock lock(mutex_);
+        co_return table_.list(payer, options, now());
+    }
+
+    /// `get` for each key, in order, as one atomic step.
+    awaitable<std::vector<std::optional<std::string>>> get_many(std::string payer,
+                                                                std::vector<std::string> keys) {
+        std::vector<std::optional<std::string>> values;
+        values.reserve(keys.size());
+        std::scoped_lock lock(mutex_);
+        const auto at = now();
+        for (const auto& key : keys) values.push_back(table_.get(payer, key, at));
+        co_return values;
+    }
+
+    /// `set` for each entry, in order, as one atomic step; if the options or
+    /// any entry would be rejected, throws before anything changes.
+    awaitable<void> set_many(std::string payer, std::vector<Entry> entries, SetOptions options) {
+        const auto ttl = effective_ttl(options);
+        for (const auto& entry : entries) check_cost(payer, entry.key, entry.value);
+        std::scoped_lock lock(mutex_);
+        const auto at = now();
+        for (const auto& entry : entries) table_.set(payer, entry.key, entry.value, ttl, at);
+        co_return;
+    }
+
+    /// `erase` for each key, as one atomic step; returns how many live entries went.
+    awaitable<std::size_t> erase_many(std::string payer, std::vector<std::string> keys) {
+        std::scoped_lock lock(mutex_);
+        const auto at = now();
+        std::size_t removed = 0;
+        for (const auto& key : keys) removed += table_.erase(payer, key, at) ? 1 : 0;
+        co_return removed;
+    }
+
+    /// Removes every entry; the store stays usable.
+    awaitable<void> close() {
+        std::scoped_lock lock(mutex_);
+        table_.clear();
+        co_return;
+    }
+
+    /// Live and not yet reclaimed entries (for monitoring; expired entries
+    /// are reclaimed by the next operation).
+    std::size_t size() const {
+        std::scoped_lock lock(mutex_);
+        return table_.size();
+    }
+
+    /// Payer + key + value bytes held.
+    std::size_t bytes() const {
+        std::scoped_lock lock(mutex_);
+        return table_.bytes();
+    }
+
+private:
+    static detail::InMemoryTable::Limits checked_limits(const InMemoryStoreOptions& options) {
+        if (options.max_entries < 1) throw std::invalid_argument("max_entries must be >= 1");
+        if (options.ttl.count() < 0) throw std::invalid_argument("ttl must be >= 0");
+        if (options.max_entries_per_payer && *options.max_entries_per_payer < 1) {
+            throw std::invalid_argument("max_entries_per_payer must be >= 1");
+        }
+        if (options.max_bytes && *options.max_bytes < 1) {
+            throw std::invalid_argument("max_bytes must be >= 1");
+        }
+        detail::InMemoryTable::Limits limits;
+        limits.max_entries = static_cast<std::size_t>(options.max_entries);
+        limits.default_ttl = options.ttl;
+        if (options.max_entries_per_payer) {
+            limits.max_entries_per_payer = static_cast<std::size_t>(*options.max_entries_per_payer);
+        }
+        if (options.max_bytes) limits.max_bytes = static_cast<std::size_t>(*options.max_bytes);
+        return limits;
+    }
+
+    std::chrono::milliseconds effective_ttl(const SetOptions& options) const {
+        if (!options.ttl) return table_.limits().default_ttl;
+        if (options.ttl->count() < 0) throw std::invalid_argument("ttl must be >= 0");
+        return *options.ttl;
+    }
+
+    void check_cost(const std::string& payer, const std::string& key, const std::string& value) const {
+        const auto& budget = table_.limits().max_bytes;
+        const std::size_t cost = detail::InMemoryTable::entry_cost(payer, key, value);
+        if (budget && cost > *budget) {
+            throw std::invalid_argument("entry of " + std::to_string(cost) + " bytes exceeds max_bytes (" +
+                                        std::to_string(*budget) + ")");
+        }
+    }
+
+    std::chrono::steady_clock::time_point now() const {
+        return clock_ ? clock_() : std::chrono::steady_clock::now();
+    }
+
+    std::function<std::chrono::steady_clock::time_point()> clock_;
+    mutable std::mutex mutex_;
+    detail::InMemoryTable table_;
+};
+
+static_assert(StoreWithGetMany<InMemoryStore> && StoreWithSetMany<InMemoryStore> &&
+              StoreWithEraseMany<InMemoryStore> && StoreWithClose<InMemoryStore>);
+
+}  // namespace x402::session
