@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# Installs what building and testing x402-session needs, from Debian bookworm
+# packages. Idempotent: installs only what is missing. Uses sudo when not root.
+set -euo pipefail
+
+packages=(
+    g++ cmake make pkg-config
+    libboost1.81-dev      # Asio, Intrusive; never libboost-dev (1.74, conflicts)
+    nlohmann-json3-dev
+    catch2                # v2 (2.13), the one Debian has
+)
+
+missing=()
+for package in "${packages[@]}"; do
+    dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+sudo=""
+[ "$(id -u)" -eq 0 ] || sudo="sudo"
+echo "install-deps: installing ${missing[*]}"
+$sudo apt-get update -qq
+$sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
