@@ -9,6 +9,9 @@ packages=(
     nlohmann-json3-dev
     catch2                # v2 (2.13), the one Debian has
 )
+# Callers add what only they need, e.g. the benchmarks: libbenchmark-dev nodejs npm.
+# shellcheck disable=SC2206
+packages+=(${X402_SESSION_EXTRA_PACKAGES:-})
 
 missing=()
 for package in "${packages[@]}"; do

@@ -1,0 +1,60 @@
+// Prints the benchmark table: our results (Google Benchmark JSON) beside the
+// Node reference (bench/node/store_bench.mjs JSON), with ratios and targets.
+//
+//   node report.mjs OURS.json NODE.json
+import { readFileSync } from "node:fs";
+
+const [oursFile, nodeFile] = process.argv.slice(2);
+const ours = JSON.parse(readFileSync(oursFile, "utf8"));
+const node = JSON.parse(readFileSync(nodeFile, "utf8"));
+const byName = new Map(ours.benchmarks.map((b) => [b.name, b]));
+const get = (name) => {
+  const b = byName.get(name);
+  if (!b) throw new Error(`benchmark ${name} missing from ${oursFile}`);
+  return b;
+};
+
+const fmt = (n) => (n >= 1e6 ? `${(n / 1e6).toFixed(2)} M` : n >= 1e3 ? `${(n / 1e3).toFixed(1)} k` : n.toFixed(0));
+const ratio = (r) => `${r.toFixed(1)}×`;
+const verdict = (ok) => (ok ? "met" : "**missed**");
+
+const targets = { set_empty: 10, set_overwrite: 10, set_evict: 10, get_hit: 10, list_all: 5 };
+const lines = [];
+lines.push(`Machine: ${ours.context.num_cpus} × ${ours.context.mhz_per_cpu} MHz, ${ours.context.host_name}; ` +
+  `Node ${node.node}, lru-cache ${node["lru-cache"]}; ${ours.context.date}`);
+lines.push("");
+lines.push("| operation | API | x402-session ops/s | Node + lru-cache ops/s | ratio | target |");
+lines.push("|---|---|--:|--:|--:|---|");
+for (const api of ["Store", "Session"]) {
+  for (const op of ["set_empty", "set_overwrite", "set_evict", "get_hit", "get_miss", "list_all", "list_keys_only", "list_page_10"]) {
+    const name = `${api}/${op}`;
+    const mine = get(name).items_per_second;
+    const theirs = node.ops_per_second[name];
+    const r = mine / theirs;
+    const target = api === "Store" && targets[op] ? `≥ ${targets[op]}×: ${verdict(r >= targets[op])}` : "";
+    lines.push(`| ${op} | ${api} | ${fmt(mine)} | ${fmt(theirs)} | ${ratio(r)} | ${target} |`);
+  }
+}
+
+lines.push("");
+lines.push("| measure | result | target |");
+lines.push("|---|---|---|");
+const one = get("Contended/get_hit/real_time/threads:1");
+const two = get("Contended/get_hit/real_time/threads:2");
+lines.push(`| get hit, 1 thread | ${fmt(one.items_per_second)} ops/s, p99 ${one.p99_ns.toFixed(0)} ns | |`);
+lines.push(`| get hit, 2 threads on one store | ${fmt(two.items_per_second)} ops/s in all, p99 ${two.p99_ns.toFixed(0)} ns | |`);
+const memory = get("Memory/per_entry/iterations:1");
+lines.push(`| heap per entry beyond payload (${memory.payload_B.toFixed(0)} B payload, ` +
+  `${memory.allocations_per_entry.toFixed(2)} allocations) | ${memory.overhead_B.toFixed(0)} B | ≤ 128 B: ${verdict(memory.overhead_B <= 128)} |`);
+const plain = get("Resume/plain_strand");
+const context = get("Resume/context_strand");
+const resumeRatio = plain.items_per_second / context.items_per_second;
+lines.push(`| co_await resumption: context strand vs plain strand | ${context.cpu_time.toFixed(0)} ns vs ${plain.cpu_time.toFixed(0)} ns = ${ratio(resumeRatio)} | ≤ 1.2×: ${verdict(resumeRatio <= 1.2)} |`);
+const raw = get("Facade/get_hit/InMemoryStore");
+for (const path of ["AnyStore", "Session", "get_session"]) {
+  const b = get(`Facade/get_hit/${path}`);
+  lines.push(`| get hit through ${path} vs InMemoryStore | ${b.cpu_time.toFixed(0)} ns vs ${raw.cpu_time.toFixed(0)} ns = ${ratio(raw.items_per_second / b.items_per_second)} | |`);
+}
+lines.push("| offline x402 verification vs crypto alone | not yet: the x402 issue has not landed | ≤ 1.3× |");
+lines.push("| Redis store vs redis-benchmark | not yet: the Redis issue has not landed | ≥ 0.7× |");
+process.stdout.write(lines.join("\n") + "\n");
