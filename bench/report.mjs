@@ -1,12 +1,13 @@
 // Prints the benchmark table: our results (Google Benchmark JSON) beside the
 // Node reference (bench/node/store_bench.mjs JSON), with ratios and targets.
 //
-//   node report.mjs OURS.json NODE.json
+//   node report.mjs OURS.json NODE.json MEMORY.json
 import { readFileSync } from "node:fs";
 
-const [oursFile, nodeFile] = process.argv.slice(2);
+const [oursFile, nodeFile, memoryFile] = process.argv.slice(2);
 const ours = JSON.parse(readFileSync(oursFile, "utf8"));
 const node = JSON.parse(readFileSync(nodeFile, "utf8"));
+const memory = JSON.parse(readFileSync(memoryFile, "utf8"));
 const byName = new Map(ours.benchmarks.map((b) => [b.name, b]));
 const get = (name) => {
   const b = byName.get(name);
@@ -41,9 +42,10 @@ lines.push("| measure | result | target |");
 lines.push("|---|---|---|");
 const one = get("Contended/get_hit/real_time/threads:1");
 const two = get("Contended/get_hit/real_time/threads:2");
+const floor = get("Floor/awaited_call");
+lines.push(`| floor: an awaited call that only copies payer and key in and a 32-byte value out | ${fmt(floor.items_per_second)} ops/s (${floor.cpu_time.toFixed(0)} ns) | |`);
 lines.push(`| get hit, 1 thread | ${fmt(one.items_per_second)} ops/s, p99 ${one.p99_ns.toFixed(0)} ns | |`);
 lines.push(`| get hit, 2 threads on one store | ${fmt(two.items_per_second)} ops/s in all, p99 ${two.p99_ns.toFixed(0)} ns | |`);
-const memory = get("Memory/per_entry/iterations:1");
 lines.push(`| heap per entry beyond payload (${memory.payload_B.toFixed(0)} B payload, ` +
   `${memory.allocations_per_entry.toFixed(2)} allocations) | ${memory.overhead_B.toFixed(0)} B | ≤ 128 B: ${verdict(memory.overhead_B <= 128)} |`);
 const plain = get("Resume/plain_strand");
