@@ -20,6 +20,10 @@
 
 #include <chrono>
 #include <cstdint>
+#include <cstring>
+#include <limits>
+#include <new>
+#include <stdexcept>
 #include <map>
 #include <memory>
 #include <optional>
@@ -47,19 +51,55 @@ using LookupHook = bi::unordered_set_base_hook<bi::store_hash<true>>;
 struct PayerRecord;
 struct ExpiryClass;
 
+/// One entry, allocated together with its key and value bytes, which follow
+/// the struct: one allocation per entry and no string headers (the memory
+/// benchmark measures the overhead per entry).
 struct StoredEntry : RecencyHook, PayerRecencyHook, ExpiryHook, KeyTreeHook, LookupHook {
     PayerRecord* owner = nullptr;
-    std::string key;
-    std::string value;
-    std::chrono::milliseconds ttl{0};  // 0: never expires
-    TimePoint expires_at{};            // meaningful only when ttl > 0
-    ExpiryClass* expiry_class = nullptr;
+    ExpiryClass* expiry_class = nullptr;  // null: never expires; else its TTL's class
+    TimePoint expires_at{};               // meaningful only with an expiry class
+    std::size_t key_size = 0;
+    std::size_t value_size = 0;
+
+    std::string_view key() const noexcept { return {bytes(), key_size}; }
+    std::string_view value() const noexcept { return {bytes() + key_size, value_size}; }
+
+    static StoredEntry* create(std::string_view key, std::string_view value) {
+        void* memory = ::operator new(allocation_size(key.size(), value.size()));
+        auto* entry = ::new (memory) StoredEntry();
+        entry->key_size = key.size();
+        entry->value_size = value.size();
+        char* tail = reinterpret_cast<char*>(entry + 1);
+        if (!key.empty()) std::memcpy(tail, key.data(), key.size());
+        if (!value.empty()) std::memcpy(tail + key.size(), value.data(), value.size());
+        return entry;
+    }
+
+    static void destroy(StoredEntry* entry) noexcept {
+        const std::size_t size = allocation_size(entry->key_size, entry->value_size);
+        entry->~StoredEntry();
+        ::operator delete(static_cast<void*>(entry), size);
+    }
+
+private:
+    const char* bytes() const noexcept { return reinterpret_cast<const char*>(this + 1); }
+
+    static std::size_t allocation_size(std::size_t key_size, std::size_t value_size) {
+        if (value_size > std::numeric_limits<std::size_t>::max() - sizeof(StoredEntry) - key_size) {
+            throw std::length_error("entry too large");
+        }
+        return sizeof(StoredEntry) + key_size + value_size;
+    }
+};
+
+struct EntryDeleter {
+    void operator()(StoredEntry* entry) const noexcept { StoredEntry::destroy(entry); }
 };
 
 struct KeyOrder {
-    bool operator()(const StoredEntry& a, const StoredEntry& b) const noexcept { return a.key < b.key; }
-    bool operator()(std::string_view a, const StoredEntry& b) const noexcept { return a < b.key; }
-    bool operator()(const StoredEntry& a, std::string_view b) const noexcept { return a.key < b; }
+    bool operator()(const StoredEntry& a, const StoredEntry& b) const noexcept { return a.key() < b.key(); }
+    bool operator()(std::string_view a, const StoredEntry& b) const noexcept { return a < b.key(); }
+    bool operator()(const StoredEntry& a, std::string_view b) const noexcept { return a.key() < b; }
 };
 
 using RecencyList = bi::list<StoredEntry, bi::base_hook<RecencyHook>>;
@@ -125,7 +165,7 @@ public:
             return std::nullopt;
         }
         touch(*entry, now);
-        return entry->value;
+        return std::string(entry->value());
     }
 
     /// `ttl` is the validated effective TTL; the caller has checked `entry_cost`.
@@ -171,13 +211,14 @@ public:
         auto it = (after && std::string_view(*after) >= prefix)
                       ? record->keys.upper_bound(std::string_view(*after), KeyOrder{})
                       : record->keys.lower_bound(prefix, KeyOrder{});
-        for (; it != record->keys.end() && std::string_view(it->key).starts_with(prefix); ++it) {
+        for (; it != record->keys.end() && it->key().starts_with(prefix); ++it) {
             if (is_expired(*it, now)) continue;
             if (options.limit != 0 && result.entries.size() == options.limit) {
                 result.cursor = encode_cursor(result.entries.back().key);
                 break;
             }
-            result.entries.push_back({it->key, options.keys_only ? std::string() : it->value});
+            result.entries.emplace_back(std::string(it->key()),
+                                        options.keys_only ? std::string() : std::string(it->value()));
         }
         return result;
     }
@@ -211,7 +252,7 @@ private:
             return static_cast<std::size_t>(hasher.finish());
         }
         std::size_t operator()(const StoredEntry& entry) const noexcept {
-            return (*this)(EntryAddress{entry.owner->payer, entry.key});
+            return (*this)(EntryAddress{entry.owner->payer, entry.key()});
         }
     };
 
@@ -219,7 +260,7 @@ private:
         static bool same(EntryAddress a, EntryAddress b) noexcept {
             return a.payer == b.payer && a.key == b.key;
         }
-        static EntryAddress address(const StoredEntry& e) noexcept { return {e.owner->payer, e.key}; }
+        static EntryAddress address(const StoredEntry& e) noexcept { return {e.owner->payer, e.key()}; }
         bool operator()(const StoredEntry& a, const StoredEntry& b) const noexcept {
             return same(address(a), address(b));
         }
@@ -241,7 +282,7 @@ private:
     };
 
     static bool is_expired(const StoredEntry& entry, TimePoint now) noexcept {
-        return entry.ttl.count() > 0 && now > entry.expires_at;  // alive at exactly expires_at
+        return entry.expiry_class != nullptr && now > entry.expires_at;  // alive at exactly expires_at
     }
 
     static TimePoint expiry_after(TimePoint now, std::chrono::milliseconds ttl) noexcept {
@@ -264,13 +305,13 @@ private:
         recency_.splice(recency_.end(), recency_, recency_.iterator_to(entry));
         auto& own = entry.owner->recency;
         own.splice(own.end(), own, own.iterator_to(entry));
-        if (entry.ttl.count() > 0) {
+        if (entry.expiry_class != nullptr) {
             // Slide the expiry: the entry moves to the back of its TTL's list.
             ExpiryClass& cls = *entry.expiry_class;
             const bool was_front = &cls.entries.front() == &entry;
             if (was_front) earliest_.erase(earliest_.iterator_to(cls));
             cls.entries.erase(cls.entries.iterator_to(entry));
-            entry.expires_at = expiry_after(now, entry.ttl);
+            entry.expires_at = expiry_after(now, cls.ttl);
             cls.entries.push_back(entry);
             if (was_front) earliest_.insert(cls);
         }
@@ -280,15 +321,9 @@ private:
                 std::chrono::milliseconds ttl, TimePoint now) {
         // Everything that can throw comes first, so a failed insert changes nothing.
         grow_lookup_if_full();
-        auto node = std::make_unique<StoredEntry>();
-        node->key.assign(key);
-        node->value.assign(value);
-        node->ttl = ttl;
+        std::unique_ptr<StoredEntry, EntryDeleter> node(StoredEntry::create(key, value));
         ExpiryClass* cls = nullptr;
-        if (ttl.count() > 0) {
-            node->expires_at = expiry_after(now, ttl);
-            cls = &expiry_classes_.try_emplace(ttl.count(), ttl).first->second;
-        }
+        if (ttl.count() > 0) cls = &expiry_classes_.try_emplace(ttl.count(), ttl).first->second;
         PayerRecord* owner = find_payer(payer);
         if (owner == nullptr) {
             auto record = std::make_unique<PayerRecord>();
@@ -298,6 +333,7 @@ private:
         }
 
         StoredEntry& entry = *node.release();
+        if (cls != nullptr) entry.expires_at = expiry_after(now, ttl);
         entry.owner = owner;
         lookup_.insert(entry);
         recency_.push_back(entry);
@@ -309,13 +345,13 @@ private:
 
     void remove(StoredEntry& entry) noexcept {
         PayerRecord* owner = entry.owner;
-        bytes_ -= entry_cost(owner->payer, entry.key, entry.value);
-        if (entry.ttl.count() > 0) unlink_expiry(entry);
+        bytes_ -= entry_cost(owner->payer, entry.key(), entry.value());
+        if (entry.expiry_class != nullptr) unlink_expiry(entry);
         lookup_.erase(lookup_.iterator_to(entry));
         recency_.erase(recency_.iterator_to(entry));
         owner->recency.erase(owner->recency.iterator_to(entry));
         owner->keys.erase(owner->keys.iterator_to(entry));
-        delete &entry;
+        StoredEntry::destroy(&entry);
         if (owner->recency.empty()) payers_.erase(payers_.find(std::string_view(owner->payer)));
     }
 
