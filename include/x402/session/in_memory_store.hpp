@@ -46,7 +46,7 @@ struct InMemoryStoreOptions {
 ///
 ///     x402::session::InMemoryStore store({.max_entries = 1000});
 ///     co_await store.set("0xabc...", "color", "blue", {});
-///     auto page = co_await store.list("0xabc...", {.limit = 10});
+///     auto page = co_await store.list("0xabc...", ListOptions().with_limit(10));
 class InMemoryStore {
 public:
     /// Throws std::invalid_argument naming the first invalid option.

@@ -38,43 +38,34 @@ public:
 
     const AnyStore& store() const noexcept { return state_->store; }
 
-    awaitable<std::optional<std::string>> get(std::string key) const {
-        auto state = state_;
-        co_return co_await state->store.get(state->storage_payer, std::move(key));
-    }
+    // Each operation copies the shared state *now*, before returning: an
+    // awaitable starts only when awaited, and by then the Session it came
+    // from may be gone (e.g. `auto op = get_session()->get("k"); co_await op;`).
+
+    awaitable<std::optional<std::string>> get(std::string key) const { return get_in(state_, std::move(key)); }
 
     /// Throws std::invalid_argument for a negative TTL (and whatever else the store rejects).
     awaitable<void> set(std::string key, std::string value, SetOptions options = {}) const {
-        auto state = state_;
-        co_await state->store.set(state->storage_payer, std::move(key), std::move(value), options);
+        return set_in(state_, std::move(key), std::move(value), options);
     }
 
     /// True when a live entry was removed.
-    awaitable<bool> erase(std::string key) const {
-        auto state = state_;
-        co_return co_await state->store.erase(state->storage_payer, std::move(key));
-    }
+    awaitable<bool> erase(std::string key) const { return erase_in(state_, std::move(key)); }
 
-    awaitable<ListResult> list(ListOptions options = {}) const {
-        auto state = state_;
-        co_return co_await state->store.list(state->storage_payer, std::move(options));
-    }
+    awaitable<ListResult> list(ListOptions options = {}) const { return list_in(state_, std::move(options)); }
 
     /// One slot per key, in order; the store's own batch or a get per key.
     awaitable<std::vector<std::optional<std::string>>> get_many(std::vector<std::string> keys) const {
-        auto state = state_;
-        co_return co_await state->store.get_many(state->storage_payer, std::move(keys));
+        return get_many_in(state_, std::move(keys));
     }
 
     awaitable<void> set_many(std::vector<Entry> entries, SetOptions options = {}) const {
-        auto state = state_;
-        co_await state->store.set_many(state->storage_payer, std::move(entries), options);
+        return set_many_in(state_, std::move(entries), options);
     }
 
     /// How many live entries were removed.
     awaitable<std::size_t> erase_many(std::vector<std::string> keys) const {
-        auto state = state_;
-        co_return co_await state->store.erase_many(state->storage_payer, std::move(keys));
+        return erase_many_in(state_, std::move(keys));
     }
 
 private:
@@ -83,6 +74,31 @@ private:
         std::string storage_payer;
         AnyStore store;
     };
+
+    using StatePtr = std::shared_ptr<const State>;
+
+    static awaitable<std::optional<std::string>> get_in(StatePtr state, std::string key) {
+        co_return co_await state->store.get(state->storage_payer, std::move(key));
+    }
+    static awaitable<void> set_in(StatePtr state, std::string key, std::string value, SetOptions options) {
+        co_await state->store.set(state->storage_payer, std::move(key), std::move(value), options);
+    }
+    static awaitable<bool> erase_in(StatePtr state, std::string key) {
+        co_return co_await state->store.erase(state->storage_payer, std::move(key));
+    }
+    static awaitable<ListResult> list_in(StatePtr state, ListOptions options) {
+        co_return co_await state->store.list(state->storage_payer, std::move(options));
+    }
+    static awaitable<std::vector<std::optional<std::string>>> get_many_in(StatePtr state,
+                                                                          std::vector<std::string> keys) {
+        co_return co_await state->store.get_many(state->storage_payer, std::move(keys));
+    }
+    static awaitable<void> set_many_in(StatePtr state, std::vector<Entry> entries, SetOptions options) {
+        co_await state->store.set_many(state->storage_payer, std::move(entries), options);
+    }
+    static awaitable<std::size_t> erase_many_in(StatePtr state, std::vector<std::string> keys) {
+        co_return co_await state->store.erase_many(state->storage_payer, std::move(keys));
+    }
 
     static std::shared_ptr<const State> make_state(std::string payer, AnyStore store) {
         if (payer.empty()) throw std::invalid_argument("payer must not be empty");
