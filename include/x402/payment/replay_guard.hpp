@@ -1,0 +1,139 @@
+// Replay guard: refuses a payment that was already accepted until its
+// validBefore has passed (reference §5.2: verify is stateless, so a copied
+// header would otherwise buy a second run of the handler in the victim's
+// session).
+#pragma once
+
+#include <x402/payment/clock.hpp>
+#include <x402/payment/detail/hex.hpp>
+#include <x402/payment/networks.hpp>
+#include <x402/payment/types.hpp>
+#include <x402/payment/verifier.hpp>
+
+#include <concepts>
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <queue>
+#include <string>
+#include <unordered_map>
+#include <utility>
+#include <vector>
+
+namespace x402::payment {
+
+/// What identifies one payment on chain: an EIP-3009 nonce is single-use per
+/// (token contract, from) on one chain. All parts lower-case.
+struct ReplayKey {
+    /// "eip155:<chainId>", the same for v1 names and v2 identifiers of one chain.
+    std::string network;
+    std::string asset;
+    std::string from;
+    std::string nonce;
+
+    /// "<network>/<asset>/<from>/<nonce>": one string for key-value backends.
+    std::string to_string() const { return network + '/' + asset + '/' + from + '/' + nonce; }
+
+    friend bool operator==(const ReplayKey&, const ReplayKey&) = default;
+};
+
+/// Remembers accepted payments. `try_claim(key, valid_before)` completes with
+/// true when `key` was not claimed (and claims it until the unix second
+/// `valid_before` has passed), false when it is still claimed. Must be atomic
+/// across every server instance that shares it (e.g. Redis SET NX PX).
+template <class G>
+concept ReplayGuard = requires(G& guard, ReplayKey key, std::uint64_t valid_before) {
+    { guard.try_claim(key, valid_before) } -> std::same_as<awaitable<bool>>;
+};
+
+/// The replay key and validBefore (saturated to 64 bits) of an EIP-3009
+/// payment for `requirements`; nullopt when the payload is not EIP-3009 or its
+/// fields do not parse (a verifier would have refused it).
+inline std::optional<std::pair<ReplayKey, std::uint64_t>> eip3009_replay_claim(const PaymentPayload& payment,
+                                                                               const PaymentRequirements& requirements) {
+    if (!is_eip3009_payload(payment)) return std::nullopt;
+    auto parsed = parse_exact_evm_payload(payment.payload);
+    if (!parsed) return std::nullopt;
+    const ExactEvmAuthorization& a = parsed->authorization;
+    const auto valid_before = detail::parse_uint256_decimal(a.valid_before);
+    if (!valid_before || !detail::parse_hex_fixed<20>(a.from) || !detail::parse_hex_fixed<32>(a.nonce)) return std::nullopt;
+    ReplayKey key;
+    const auto chain_id = evm_chain_id(requirements.network);
+    key.network = chain_id ? "eip155:" + std::to_string(*chain_id) : requirements.network;
+    key.asset = detail::ascii_lower(requirements.asset);
+    key.from = detail::ascii_lower(a.from);
+    key.nonce = detail::ascii_lower(a.nonce);
+    return std::pair{std::move(key), detail::saturate_to_u64(*valid_before)};
+}
+
+struct InMemoryReplayGuardOptions {
+    /// "Now" in unix seconds; the system clock unless injected.
+    UnixClock clock = system_unix_seconds;
+};
+
+/// A ReplayGuard for one process. Memory is bounded by the payments accepted
+/// within their validity windows: every claim purges the expired ones (each
+/// claim is a verified, signed payment, so nobody fills it for free).
+/// Thread-safe; copies share the claims.
+class InMemoryReplayGuard {
+public:
+    explicit InMemoryReplayGuard(InMemoryReplayGuardOptions options = {})
+        : state_(std::make_shared<State>(std::move(options))) {}
+
+    /// Synchronous try_claim.
+    bool try_claim_now(const ReplayKey& key, std::uint64_t valid_before) {
+        std::lock_guard lock(state_->mutex);
+        const std::uint64_t now = state_->options.clock();
+        purge_locked(now);
+        auto [it, inserted] = state_->claims.try_emplace(key.to_string(), valid_before);
+        if (!inserted) return false;  // unexpired: purge_locked removed the rest
+        state_->expiries.emplace(valid_before, it->first);
+        return true;
+    }
+
+    awaitable<bool> try_claim(ReplayKey key, std::uint64_t valid_before) {
+        return detail::ready(try_claim_now(key, valid_before));
+    }
+
+    /// Drops every claim whose validBefore has passed.
+    void purge_expired() {
+        std::lock_guard lock(state_->mutex);
+        purge_locked(state_->options.clock());
+    }
+
+    /// Claims held, expired ones included until the next purge.
+    std::size_t size() const {
+        std::lock_guard lock(state_->mutex);
+        return state_->claims.size();
+    }
+
+private:
+    using Expiry = std::pair<std::uint64_t, std::string>;
+
+    struct State {
+        explicit State(InMemoryReplayGuardOptions o) : options(std::move(o)) {}
+        InMemoryReplayGuardOptions options;
+        mutable std::mutex mutex;
+        std::unordered_map<std::string, std::uint64_t> claims;
+        std::priority_queue<Expiry, std::vector<Expiry>, std::greater<>> expiries;  // earliest first
+    };
+
+    // A claim lasts while now <= valid_before.
+    void purge_locked(std::uint64_t now) {
+        while (!state_->expiries.empty() && state_->expiries.top().first < now) {
+            const Expiry& top = state_->expiries.top();
+            auto it = state_->claims.find(top.second);
+            if (it != state_->claims.end() && it->second == top.first) state_->claims.erase(it);
+            state_->expiries.pop();
+        }
+    }
+
+    std::shared_ptr<State> state_;
+};
+
+static_assert(ReplayGuard<InMemoryReplayGuard>);
+
+}  // namespace x402::payment
