@@ -8,6 +8,7 @@ packages=(
     libboost1.81-dev      # Asio, Intrusive; never libboost-dev (1.74, conflicts)
     nlohmann-json3-dev
     catch2                # v2 (2.13), the one Debian has
+    libsecp256k1-dev libcrypto++-dev   # x402::payment_local: signature recovery, Keccak-256
 )
 # Callers add what only they need, e.g. the benchmarks: libbenchmark-dev nodejs npm.
 # shellcheck disable=SC2206
