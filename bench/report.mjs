@@ -1,10 +1,10 @@
 // Prints the benchmark table: our results (Google Benchmark JSON) beside the
 // Node reference (bench/node/store_bench.mjs JSON), with ratios and targets.
 //
-//   node report.mjs OURS.json NODE.json MEMORY.json
+//   node report.mjs OURS.json NODE.json MEMORY.json [VERIFY.json]
 import { readFileSync } from "node:fs";
 
-const [oursFile, nodeFile, memoryFile] = process.argv.slice(2);
+const [oursFile, nodeFile, memoryFile, verifyFile] = process.argv.slice(2);
 const ours = JSON.parse(readFileSync(oursFile, "utf8"));
 const node = JSON.parse(readFileSync(nodeFile, "utf8"));
 const memory = JSON.parse(readFileSync(memoryFile, "utf8"));
@@ -57,6 +57,16 @@ for (const path of ["AnyStore", "Session", "get_session"]) {
   const b = get(`Facade/get_hit/${path}`);
   lines.push(`| get hit through ${path} vs InMemoryStore | ${b.cpu_time.toFixed(0)} ns vs ${raw.cpu_time.toFixed(0)} ns = ${ratio(raw.items_per_second / b.items_per_second)} | |`);
 }
-lines.push("| offline x402 verification vs crypto alone | not yet: the x402 issue has not landed | ≤ 1.3× |");
+if (verifyFile) {
+  const verify = new Map(JSON.parse(readFileSync(verifyFile, "utf8")).benchmarks.map((b) => [b.name, b]));
+  const local = verify.get("Verify/LocalVerifier");
+  const crypto = verify.get("Verify/crypto_alone");
+  const decoded = verify.get("Verify/decode_header_and_verify");
+  const r = local.cpu_time / crypto.cpu_time;
+  lines.push(`| offline x402 verification (LocalVerifier) vs crypto alone (EIP-712 Keccak + secp256k1 recovery) | ${(local.cpu_time / 1e3).toFixed(1)} µs vs ${(crypto.cpu_time / 1e3).toFixed(1)} µs = ${ratio(r)} | ≤ 1.3×: ${verdict(r <= 1.3)} |`);
+  lines.push(`| the same with the header's base64 + JSON decode | ${(decoded.cpu_time / 1e3).toFixed(1)} µs = ${ratio(decoded.cpu_time / crypto.cpu_time)} of crypto alone | |`);
+} else {
+  lines.push("| offline x402 verification vs crypto alone | not built (no libsecp256k1 / Crypto++) | ≤ 1.3× |");
+}
 lines.push("| Redis store vs redis-benchmark | not yet: the Redis issue has not landed | ≥ 0.7× |");
 process.stdout.write(lines.join("\n") + "\n");

@@ -17,7 +17,7 @@ build="$root/build/bench"
 out="$build/results"
 cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=Release "-DCMAKE_CXX_FLAGS_RELEASE=-O2 -DNDEBUG" \
     -DX402_SESSION_BUILD_TESTS=OFF -DX402_SESSION_BUILD_EXAMPLES=OFF -DX402_SESSION_BUILD_BENCHMARKS=ON >/dev/null
-cmake --build "$build" --target x402_session_bench x402_session_bench_memory -j "$(nproc)"
+cmake --build "$build" --target x402_session_bench x402_session_bench_memory x402_session_bench_verify -j "$(nproc)"
 mkdir -p "$out"
 
 echo "running x402-session benchmarks ..." >&2
@@ -25,8 +25,10 @@ echo "running x402-session benchmarks ..." >&2
     --benchmark_out="$out/x402-session.json" --benchmark_out_format=json >&2
 
 "$build/bench/x402_session_bench_memory" >"$out/memory.json"
+"$build/bench/x402_session_bench_verify" --benchmark_min_time="$min_time" \
+    --benchmark_out="$out/verify.json" --benchmark_out_format=json >&2
 
 echo "running the Node reference ..." >&2
 (cd "$root/bench/node" && npm ci --no-audit --no-fund --silent && node store_bench.mjs --min-time "$min_time" >"$out/node.json")
 
-node "$root/bench/report.mjs" "$out/x402-session.json" "$out/node.json" "$out/memory.json"
+node "$root/bench/report.mjs" "$out/x402-session.json" "$out/node.json" "$out/memory.json" "$out/verify.json"
