@@ -5,6 +5,9 @@
 // store gets a manual clock so the TTL part runs instantly. The program checks
 // what it shows and exits non-zero if the library misbehaves.
 #include <x402/session.hpp>
+#ifdef X402_SESSION_EXAMPLE_WITH_REDIS
+#include <x402/session/redis/store_url.hpp>
+#endif
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
@@ -19,6 +22,7 @@
 #include <optional>
 #include <stdexcept>
 #include <string>
+#include <vector>
 
 namespace asio = boost::asio;
 namespace xs = x402::session;
@@ -89,7 +93,8 @@ awaitable<std::size_t> count_notes() {
     co_return all.entries.size();
 }
 
-awaitable<void> demo(xs::SessionPlugin& sessions, std::atomic<std::int64_t>& clock_ms) {
+/// `clock_ms` moves the store's clock; null when the store keeps its own time (Redis).
+awaitable<void> demo(xs::SessionPlugin& sessions, std::atomic<std::int64_t>* clock_ms) {
     const auto alice = xs::VerifiedPayer::assume_verified("0xA11CE0000000000000000000000000000000A11C");
     const auto bob = xs::VerifiedPayer::assume_verified("0xB0B0000000000000000000000000000000000B0B");
 
@@ -110,14 +115,18 @@ awaitable<void> demo(xs::SessionPlugin& sessions, std::atomic<std::int64_t>& clo
     check(co_await sessions.run_without_payer(has_no_session), "an unpaid call has no session");
 
     std::cout << "3. TTL: an entry lives for its TTL after the last read\n";
-    auto read_token = [] { return recall("token"); };
-    co_await sessions.run(alice, remember_token);
-    clock_ms += 59'000;
-    check(co_await sessions.run(alice, read_token) == "t-1", "59 s later the token is there (the read slides it)");
-    clock_ms += 60'000;
-    check(co_await sessions.run(alice, read_token) == "t-1", "60 s after that read it is still there");
-    clock_ms += 60'001;
-    check(!(co_await sessions.run(alice, read_token)).has_value(), "60.001 s without a read it has expired");
+    if (clock_ms != nullptr) {
+        auto read_token = [] { return recall("token"); };
+        co_await sessions.run(alice, remember_token);
+        *clock_ms += 59'000;
+        check(co_await sessions.run(alice, read_token) == "t-1", "59 s later the token is there (the read slides it)");
+        *clock_ms += 60'000;
+        check(co_await sessions.run(alice, read_token) == "t-1", "60 s after that read it is still there");
+        *clock_ms += 60'001;
+        check(!(co_await sessions.run(alice, read_token)).has_value(), "60.001 s without a read it has expired");
+    } else {
+        std::cout << "   (shown with the in-memory store, whose clock this demo can move)\n";
+    }
 
     std::cout << "4. List paging: ascending keys, two per page\n";
     check(co_await sessions.run(bob, fill_and_page) == 3, "bob's five notes come in three pages, in order");
@@ -126,18 +135,46 @@ awaitable<void> demo(xs::SessionPlugin& sessions, std::atomic<std::int64_t>& clo
 
 }  // namespace
 
-int main() {
-    // A manual clock for the demo; a server keeps the default steady clock.
-    auto clock_ms = std::make_shared<std::atomic<std::int64_t>>(0);
-    xs::InMemoryStoreOptions options;
-    options.clock = [clock_ms] {
-        return std::chrono::steady_clock::time_point(std::chrono::milliseconds(clock_ms->load()));
-    };
-    xs::SessionPlugin sessions(xs::AnyStore::make<xs::InMemoryStore>(options));
-
+int main(int argc, char** argv) {
+    // memory:// (default): an InMemoryStore with a manual clock for the TTL
+    // demo; a server keeps the default steady clock. Also redis://host:port
+    // or redis+cluster://host:port,... when built with RedisStore.
+    const std::string url = argc > 1 ? argv[1] : "memory://";
     asio::io_context io;
+    auto clock_ms = std::make_shared<std::atomic<std::int64_t>>(0);
+    std::optional<xs::AnyStore> store;
+    if (url == "memory://") {
+        xs::InMemoryStoreOptions options;
+        options.clock = [clock_ms] {
+            return std::chrono::steady_clock::time_point(std::chrono::milliseconds(clock_ms->load()));
+        };
+        store = xs::AnyStore::make<xs::InMemoryStore>(options);
+    } else {
+#ifdef X402_SESSION_EXAMPLE_WITH_REDIS
+        store = xs::make_store(io.get_executor(), url);
+#else
+        std::cerr << "quickstart: built without RedisStore; only memory:// is available\n";
+        return 2;
+#endif
+    }
+    std::cout << "Store: " << url << '\n';
+    xs::SessionPlugin sessions(*store);
+
     std::exception_ptr error;
-    asio::co_spawn(io, demo(sessions, *clock_ms), [&](std::exception_ptr e) { error = e; });
+    auto run_demo = [&]() -> awaitable<void> {
+        co_await demo(sessions, url == "memory://" ? clock_ms.get() : nullptr);
+        if (url != "memory://") {
+            // Start clean next time, and close the connections so io.run() returns.
+            for (const char* payer : {"0xa11ce0000000000000000000000000000000a11c", "0xb0b0000000000000000000000000000000000b0b"}) {
+                const xs::ListResult all = co_await store->list(payer, xs::ListOptions().with_keys_only());
+                std::vector<std::string> keys;
+                for (const auto& entry : all.entries) keys.push_back(entry.key);
+                co_await store->erase_many(payer, std::move(keys));
+            }
+            co_await store->close();
+        }
+    };
+    asio::co_spawn(io, run_demo(), [&](std::exception_ptr e) { error = e; });
     io.run();
     if (error) {
         try {

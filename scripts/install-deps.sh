@@ -9,6 +9,7 @@ packages=(
     nlohmann-json3-dev
     catch2                # v2 (2.13), the one Debian has
     libsecp256k1-dev libcrypto++-dev   # x402::payment_local: signature recovery, Keccak-256
+    libhiredis-dev redis-server redis-tools   # RedisStore; its tests start their own servers
 )
 # Callers add what only they need, e.g. the benchmarks: libbenchmark-dev nodejs npm.
 # shellcheck disable=SC2206
