@@ -1,0 +1,113 @@
+// The two tools of the "x402 sessions" template (typescript-original.md §4),
+// in C++: put-content and get-content keep content per x402 payer, in the
+// session the payment hook opens for the verified payer.
+#pragma once
+
+#include <x402/mcp/tool.hpp>
+#include <x402/session/context.hpp>
+
+#include <optional>
+#include <string>
+#include <utility>
+
+namespace agent_server {
+
+using x402::mcp::json;
+namespace mcp = x402::mcp;
+
+inline constexpr const char* no_signer = "No authenticated signer in context";
+
+/// `payer.slice(0, 10) + "..."`, as the template shows the signer.
+inline std::string signer_label(const std::string& payer) { return payer.substr(0, 10) + "..."; }
+
+/// put-content {key, value|null}: stores value under key; null deletes it.
+inline mcp::awaitable<mcp::ToolResult> put_content(json arguments) {
+    auto session = x402::session::get_session();
+    if (!session) co_return mcp::ToolResult::object({{"success", false}, {"error", no_signer}});
+    std::string key = arguments["key"].get<std::string>();
+    const std::string signer = signer_label(session->payer());
+    if (arguments["value"].is_null()) {
+        const bool deleted = co_await session->erase(key);
+        co_return mcp::ToolResult::object({{"success", true}, {"key", key}, {"deleted", deleted}, {"signer", signer}});
+    }
+    co_await session->set(key, arguments["value"].get<std::string>());
+    co_return mcp::ToolResult::object({{"success", true}, {"key", key}, {"signer", signer}});
+}
+
+/// get-content {key?}: the value of key, or (no key) every entry with a count.
+inline mcp::awaitable<mcp::ToolResult> get_content(json arguments) {
+    auto session = x402::session::get_session();
+    if (!session) co_return mcp::ToolResult::object({{"success", false}, {"error", no_signer}});
+    if (arguments.contains("key")) {
+        std::string key = arguments["key"].get<std::string>();
+        const std::optional<std::string> value = co_await session->get(key);
+        if (!value)
+            co_return mcp::ToolResult::object({{"success", false}, {"error", "No content found for key \"" + key + "\""}});
+        co_return mcp::ToolResult::object({{"success", true}, {"key", key}, {"value", *value}});
+    }
+    json content = json::object();
+    std::string cursor;
+    for (;;) {
+        x402::session::ListOptions options;
+        options.cursor = cursor;
+        x402::session::ListResult page = co_await session->list(std::move(options));
+        for (auto& entry : page.entries) content[entry.key] = std::move(entry.value);
+        if (!page.cursor) break;
+        cursor = std::move(*page.cursor);
+    }
+    const std::size_t count = content.size();
+    co_return mcp::ToolResult::object({{"success", true}, {"content", std::move(content)}, {"count", count}});
+}
+
+/// Where and how the tools are paid.
+struct Pricing {
+    /// CAIP-2 network, e.g. "eip155:84532" (Base Sepolia).
+    std::string network = "eip155:84532";
+    /// The recipient.
+    std::string pay_to = "0x209693Bc6afc0C5328bA36FaF03C514EF312287C";
+    /// The USDC contract on `network`; its EIP-712 domain name and version.
+    std::string asset = "0x036CbD53842c5426634e7929541eC2318f3dCF7e";
+    std::string asset_name = "USDC";
+    std::string asset_version = "2";
+};
+
+/// The x402 v2 PaymentRequired template of one tool (without `error`):
+/// `amount` is in atomic USDC units (6 decimals: "10000" = $0.01).
+inline json price(const Pricing& pricing, const std::string& tool, const std::string& description,
+                  const std::string& amount) {
+    json requirement = {{"scheme", "exact"},
+                        {"network", pricing.network},
+                        {"amount", amount},
+                        {"asset", pricing.asset},
+                        {"payTo", pricing.pay_to},
+                        {"maxTimeoutSeconds", 60},
+                        {"extra", {{"name", pricing.asset_name}, {"version", pricing.asset_version}}}};
+    return {{"x402Version", 2},
+            {"resource", {{"url", "mcp://tool/" + tool}, {"description", description}, {"mimeType", "application/json"}}},
+            {"accepts", json::array({std::move(requirement)})}};
+}
+
+/// Registers put-content ($0.01) and get-content ($0.001).
+inline void add_content_tools(mcp::ToolRegistry& tools, const Pricing& pricing) {
+    mcp::Tool put;
+    put.name = "put-content";
+    put.description = "Store a value under a key in the caller's session (x402 signer); a null value deletes the key.";
+    put.input_schema = {{"type", "object"},
+                        {"properties",
+                         {{"key", {{"type", "string"}, {"description", "The key"}}},
+                          {"value", {{"type", json::array({"string", "null"})}, {"description", "The value, or null to delete"}}}}},
+                        {"required", json::array({"key", "value"})}};
+    put.price = price(pricing, put.name, put.description, "10000");
+    put.handler = put_content;
+    tools.add(std::move(put));
+
+    mcp::Tool get;
+    get.name = "get-content";
+    get.description = "Read the value of a key from the caller's session; without a key, list every entry and the count.";
+    get.input_schema = {{"type", "object"}, {"properties", {{"key", {{"type", "string"}, {"description", "The key"}}}}}};
+    get.price = price(pricing, get.name, get.description, "1000");
+    get.handler = get_content;
+    tools.add(std::move(get));
+}
+
+}  // namespace agent_server

@@ -1,0 +1,10 @@
+// x402-session MCP: an MCP server (Streamable HTTP over Boost.Beast) whose
+// priced tools run behind a PaymentGate in the verified payer's session.
+#pragma once
+
+#include <x402/mcp/endpoint.hpp>
+#include <x402/mcp/jsonrpc.hpp>
+#include <x402/mcp/payment_gate.hpp>
+#include <x402/mcp/protocol.hpp>
+#include <x402/mcp/server.hpp>
+#include <x402/mcp/tool.hpp>

@@ -1,0 +1,358 @@
+// The MCP endpoint without its HTTP socket: what one POST / DELETE of the
+// Streamable HTTP transport answers (status, JSON body, Mcp-Session-Id).
+// The Beast server (server.hpp) reads requests and writes these replies;
+// tests drive it directly.
+#pragma once
+
+#include <x402/mcp/detail/schema.hpp>
+#include <x402/mcp/jsonrpc.hpp>
+#include <x402/mcp/payment_gate.hpp>
+#include <x402/mcp/protocol.hpp>
+#include <x402/mcp/tool.hpp>
+#include <x402/session/plugin.hpp>
+
+#include <cstddef>
+#include <cstdint>
+#include <algorithm>
+#include <deque>
+#include <exception>
+#include <mutex>
+#include <optional>
+#include <random>
+#include <string>
+#include <unordered_map>
+#include <utility>
+
+namespace x402::mcp {
+
+/// Options of the MCP layer.
+struct EndpointOptions {
+    /// `serverInfo.name` in the initialize result.
+    std::string server_name = "x402-session-mcp";
+    /// `serverInfo.version`.
+    std::string server_version = "0.1.0";
+    /// `instructions` in the initialize result; empty for none.
+    std::string instructions;
+    /// Most MCP sessions kept; beyond it the oldest is forgotten (its client
+    /// gets 404 and initializes again).
+    std::size_t max_sessions = 10000;
+    /// Most messages in one JSON-RPC batch (2025-03-26 only).
+    std::size_t max_batch = 100;
+    /// Deepest nesting of arrays and objects accepted in a body; deeper is
+    /// answered -32600 before parsing (copying such JSON recurses).
+    std::size_t max_json_depth = 64;
+};
+
+/// The HTTP answer to one request: status, JSON body (empty: none) and the
+/// Mcp-Session-Id to send (set on a successful initialize).
+struct Reply {
+    unsigned status = 200;
+    std::string body;
+    std::optional<std::string> session_id;
+};
+
+/// The MCP methods, sessions and tool calls of one server.
+///
+///     McpEndpoint mcp(sessions);
+///     mcp.tools().add(std::move(tool));
+///     Reply reply = co_await mcp.post(body, session_id_header, protocol_version_header);
+///
+/// Thread-safe once its tools are registered (the first post freezes them).
+/// Must outlive the awaitables `post` returns.
+class McpEndpoint {
+public:
+    explicit McpEndpoint(session::SessionPlugin sessions = {}, EndpointOptions options = {})
+        : sessions_(std::move(sessions)), options_(std::move(options)) {}
+
+    McpEndpoint(const McpEndpoint&) = delete;
+    McpEndpoint& operator=(const McpEndpoint&) = delete;
+
+    ToolRegistry& tools() noexcept { return tools_; }
+    const ToolRegistry& tools() const noexcept { return tools_; }
+    const session::SessionPlugin& sessions() const noexcept { return sessions_; }
+    const EndpointOptions& options() const noexcept { return options_; }
+
+    /// The gate for priced tools; without one, priced tools answer a tool
+    /// error and their handlers never run. Set it before serving.
+    void set_payment_gate(PaymentGate gate) { gate_ = std::move(gate); }
+    bool has_payment_gate() const noexcept { return static_cast<bool>(gate_); }
+
+    /// Answers one POST body. `session_id` and `protocol_version` are the
+    /// Mcp-Session-Id and MCP-Protocol-Version headers, if sent.
+    awaitable<Reply> post(std::string body, std::optional<std::string> session_id,
+                          std::optional<std::string> protocol_version) {
+        tools_.freeze();
+        if (detail::json_depth(body) > options_.max_json_depth)
+            co_return error_reply(400, nullptr, jsonrpc::invalid_request,
+                                  "Invalid Request: JSON nested deeper than " +
+                                      std::to_string(options_.max_json_depth) + " levels");
+        json message = json::parse(body, nullptr, false);
+        if (message.is_discarded())
+            co_return error_reply(400, nullptr, jsonrpc::parse_error, "Parse error: Invalid JSON");
+
+        const bool batch = message.is_array();
+        const bool initialize = !batch && message.is_object() && message.contains("id") &&
+                                message.value("method", json()) == "initialize";
+        if (initialize) {
+            json answer = initialize_response(message);
+            Reply reply = ok(answer.dump());
+            if (answer.contains("result")) reply.session_id = open_session(answer["result"]["protocolVersion"]);
+            else if (answer["error"]["code"] == jsonrpc::invalid_request) reply.status = 400;
+            co_return reply;
+        }
+
+        if (protocol_version && !is_supported_protocol_version(*protocol_version))
+            co_return error_reply(400, nullptr, jsonrpc::bad_request,
+                                  "Bad Request: Unsupported protocol version: " + *protocol_version +
+                                      " (supported versions: " + supported_list() + ")");
+        if (!session_id)
+            co_return error_reply(400, nullptr, jsonrpc::bad_request,
+                                  "Bad Request: Mcp-Session-Id header is required");
+        const std::optional<std::string> version = session_version(*session_id);
+        if (!version) co_return error_reply(404, nullptr, jsonrpc::session_not_found, "Session not found");
+
+        if (!batch) {
+            const jsonrpc::Message parsed = jsonrpc::classify(message);
+            if (parsed.kind == jsonrpc::Message::Kind::invalid)
+                co_return error_reply(400, parsed.id, jsonrpc::invalid_request, "Invalid Request: " + parsed.problem);
+            if (parsed.kind != jsonrpc::Message::Kind::request) {
+                notify(*session_id, parsed);
+                co_return accepted();
+            }
+            auto op = dispatch(parsed, *version);
+            json answer = co_await std::move(op);
+            co_return ok(answer.dump());
+        }
+
+        if (!allows_batches(*version))
+            co_return error_reply(400, nullptr, jsonrpc::invalid_request,
+                                  "Invalid Request: batch requests are not supported in protocol version " + *version);
+        if (message.empty())
+            co_return error_reply(400, nullptr, jsonrpc::invalid_request, "Invalid Request: empty batch");
+        if (message.size() > options_.max_batch)
+            co_return error_reply(400, nullptr, jsonrpc::invalid_request,
+                                  "Invalid Request: a batch must not exceed " + std::to_string(options_.max_batch) +
+                                      " messages");
+        json answers = json::array();
+        for (const json& element : message) {
+            const jsonrpc::Message parsed = jsonrpc::classify(element);
+            switch (parsed.kind) {
+            case jsonrpc::Message::Kind::invalid:
+                answers.push_back(jsonrpc::error_response(parsed.id, jsonrpc::invalid_request,
+                                                          "Invalid Request: " + parsed.problem));
+                break;
+            case jsonrpc::Message::Kind::notification:
+            case jsonrpc::Message::Kind::response:
+                notify(*session_id, parsed);
+                break;
+            case jsonrpc::Message::Kind::request:
+                if (parsed.method == "initialize") {
+                    answers.push_back(jsonrpc::error_response(parsed.id, jsonrpc::invalid_request,
+                                                              "Invalid Request: initialize must not be part of a batch"));
+                } else {
+                    auto op = dispatch(parsed, *version);
+                    json answer = co_await std::move(op);
+                    answers.push_back(std::move(answer));
+                }
+                break;
+            }
+        }
+        if (answers.empty()) co_return accepted();
+        co_return ok(answers.dump());
+    }
+
+    /// Answers a DELETE: ends the session named by the Mcp-Session-Id header.
+    Reply terminate(const std::optional<std::string>& session_id) {
+        if (!session_id)
+            return error_reply(400, nullptr, jsonrpc::bad_request, "Bad Request: Mcp-Session-Id header is required");
+        std::lock_guard lock(mutex_);
+        if (sessions_by_id_.erase(*session_id) == 0)
+            return error_reply(404, nullptr, jsonrpc::session_not_found, "Session not found");
+        std::erase(order_, *session_id);
+        return ok({});
+    }
+
+    /// How many MCP sessions are open.
+    std::size_t session_count() const {
+        std::lock_guard lock(mutex_);
+        return sessions_by_id_.size();
+    }
+
+private:
+    struct McpSession {
+        std::string protocol_version;
+        bool initialized = false;
+    };
+
+    static Reply ok(std::string body) {
+        Reply reply;
+        reply.body = std::move(body);
+        return reply;
+    }
+
+    static Reply accepted() {
+        Reply reply;
+        reply.status = 202;
+        return reply;
+    }
+
+    static Reply error_reply(unsigned status, json id, int code, std::string message) {
+        Reply reply = ok(jsonrpc::error_response(std::move(id), code, std::move(message)).dump());
+        reply.status = status;
+        return reply;
+    }
+
+    static std::string supported_list() {
+        std::string out;
+        for (std::string_view version : supported_protocol_versions) {
+            if (!out.empty()) out += ", ";
+            out += version;
+        }
+        return out;
+    }
+
+    static std::string new_session_id() {
+        std::random_device random;  // getrandom(2) / /dev/urandom on Linux
+        static constexpr char hex[] = "0123456789abcdef";
+        std::string id;
+        for (int word = 0; word < 4; ++word) {
+            std::uint32_t bits = random();
+            for (int nibble = 0; nibble < 8; ++nibble, bits >>= 4) id.push_back(hex[bits & 0xF]);
+        }
+        return id;
+    }
+
+    std::string open_session(const json& version) {
+        std::string id = new_session_id();
+        std::lock_guard lock(mutex_);
+        while (sessions_by_id_.size() >= options_.max_sessions && !order_.empty()) {
+            sessions_by_id_.erase(order_.front());
+            order_.pop_front();
+        }
+        sessions_by_id_[id] = McpSession{version.get<std::string>(), false};
+        order_.push_back(id);
+        return id;
+    }
+
+    std::optional<std::string> session_version(const std::string& id) const {
+        std::lock_guard lock(mutex_);
+        const auto found = sessions_by_id_.find(id);
+        if (found == sessions_by_id_.end()) return std::nullopt;
+        return found->second.protocol_version;
+    }
+
+    void notify(const std::string& session_id, const jsonrpc::Message& message) {
+        if (message.kind != jsonrpc::Message::Kind::notification) return;  // answers to no request of ours
+        if (message.method == "notifications/initialized") {
+            std::lock_guard lock(mutex_);
+            if (auto found = sessions_by_id_.find(session_id); found != sessions_by_id_.end())
+                found->second.initialized = true;
+        }
+        // Other notifications (cancelled, progress, roots/list_changed) need nothing here.
+    }
+
+    json initialize_response(const json& message) const {
+        const jsonrpc::Message parsed = jsonrpc::classify(message);
+        if (parsed.kind != jsonrpc::Message::Kind::request)
+            return jsonrpc::error_response(parsed.id, jsonrpc::invalid_request, "Invalid Request: " + parsed.problem);
+        if (!parsed.params.is_object() || !parsed.params.contains("protocolVersion") ||
+            !parsed.params["protocolVersion"].is_string())
+            return jsonrpc::error_response(parsed.id, jsonrpc::invalid_params,
+                                           "Invalid params: initialize needs params.protocolVersion (a string)");
+        json server_info = {{"name", options_.server_name}, {"version", options_.server_version}};
+        json result = {
+            {"protocolVersion", negotiate_protocol_version(parsed.params["protocolVersion"].get<std::string>())},
+            {"capabilities", {{"tools", {{"listChanged", false}}}}},
+            {"serverInfo", std::move(server_info)},
+        };
+        if (!options_.instructions.empty()) result["instructions"] = options_.instructions;
+        return jsonrpc::result_response(parsed.id, std::move(result));
+    }
+
+    awaitable<json> dispatch(jsonrpc::Message message, std::string version) {
+        if (message.method == "ping") co_return jsonrpc::result_response(message.id, json::object());
+        if (message.method == "tools/list") co_return list_tools(message);
+        if (message.method == "tools/call") {
+            auto op = call_tool(std::move(message), std::move(version));
+            co_return co_await std::move(op);
+        }
+        co_return jsonrpc::error_response(message.id, jsonrpc::method_not_found, "Method not found: " + message.method);
+    }
+
+    json list_tools(const jsonrpc::Message& message) const {
+        if (!message.params.is_null() && !message.params.is_object())
+            return jsonrpc::error_response(message.id, jsonrpc::invalid_params, "Invalid params: params must be an object");
+        if (message.params.is_object() && message.params.contains("cursor"))
+            return jsonrpc::error_response(message.id, jsonrpc::invalid_params, "Invalid params: unknown cursor");
+        json tools = json::array();
+        for (const auto& tool : tools_.tools()) tools.push_back(tool->to_json());
+        return jsonrpc::result_response(message.id, {{"tools", std::move(tools)}});
+    }
+
+    awaitable<json> call_tool(jsonrpc::Message message, std::string version) {
+        const json& params = message.params;
+        if (!params.is_object())
+            co_return jsonrpc::error_response(message.id, jsonrpc::invalid_params, "Invalid params: params must be an object");
+        if (!params.contains("name") || !params["name"].is_string())
+            co_return jsonrpc::error_response(message.id, jsonrpc::invalid_params,
+                                              "Invalid params: tools/call needs params.name (a string)");
+        const std::string name = params["name"].get<std::string>();
+        json arguments = params.value("arguments", json::object());
+        if (!arguments.is_object())
+            co_return jsonrpc::error_response(message.id, jsonrpc::invalid_params,
+                                              "Invalid params: params.arguments must be an object");
+        json payment = nullptr;
+        if (const auto meta = params.find("_meta"); meta != params.end()) {
+            if (!meta->is_object())
+                co_return jsonrpc::error_response(message.id, jsonrpc::invalid_params,
+                                                  "Invalid params: params._meta must be an object");
+            payment = meta->value(std::string(payment_meta_key), json());
+        }
+        const std::shared_ptr<const Tool> tool = tools_.find(name);
+        if (!tool) co_return jsonrpc::error_response(message.id, jsonrpc::invalid_params, "Unknown tool: " + name);
+
+        if (auto problem = detail::validate_schema(tool->input_schema, arguments, "arguments")) {
+            std::string text = "Invalid arguments for tool " + name + ": " + *problem;
+            if (input_errors_are_tool_errors(version))
+                co_return jsonrpc::result_response(message.id, ToolResult::error(std::move(text)).to_json());
+            co_return jsonrpc::error_response(message.id, jsonrpc::invalid_params, std::move(text));
+        }
+
+        ToolInvocation invoke = [tool, arguments]() { return tool->handler(arguments); };
+        GateOutcome outcome;
+        std::optional<std::string> failure;
+        try {
+            if (!tool->price) {
+                auto op = sessions_.run_without_payer(std::move(invoke));
+                outcome.result = co_await std::move(op);
+            } else if (gate_) {
+                PaidToolCall call(name, *tool->price, std::move(payment), std::move(invoke));
+                auto op = gate_(std::move(call));
+                outcome = co_await std::move(op);
+            } else {
+                outcome.result = ToolResult::error("Tool " + name +
+                                                   " requires payment, and this server has no payment verifier");
+            }
+        } catch (const std::exception& error) {
+            failure = error.what();
+        } catch (...) {
+            failure = "unknown exception";
+        }
+        if (failure) co_return jsonrpc::result_response(message.id, ToolResult::error("Error: " + *failure).to_json());
+
+        json result = outcome.result.to_json();
+        if (outcome.result_meta.is_object() && !outcome.result_meta.empty()) result["_meta"] = outcome.result_meta;
+        co_return jsonrpc::result_response(message.id, std::move(result));
+    }
+
+    session::SessionPlugin sessions_;
+    EndpointOptions options_;
+    ToolRegistry tools_;
+    PaymentGate gate_;
+
+    mutable std::mutex mutex_;
+    std::unordered_map<std::string, McpSession> sessions_by_id_;
+    std::deque<std::string> order_;
+};
+
+}  // namespace x402::mcp

@@ -1,0 +1,147 @@
+// MCP tools: the result a handler returns, the tool description, and the
+// registry a server lists and calls from.
+#pragma once
+
+#include <x402/mcp/jsonrpc.hpp>
+#include <x402/session/store.hpp>
+
+#include <atomic>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace x402::mcp {
+
+template <class T>
+using awaitable = x402::session::awaitable<T>;
+
+/// What a tool call answers: text content items, optional structured
+/// content, and whether it is a tool execution error.
+///
+///     co_return ToolResult::text("done");
+///     co_return ToolResult::object({{"success", true}});   // text + structuredContent
+///     co_return ToolResult::error("No content found");      // isError: true
+struct ToolResult {
+    /// The `content` array: one `{"type":"text","text":...}` item each.
+    std::vector<std::string> content;
+    /// `structuredContent`; null for none (must be an object when set).
+    json structured_content = nullptr;
+    /// `isError`: the tool ran and failed (the model sees it and may retry).
+    bool is_error = false;
+
+    /// One text item.
+    static ToolResult text(std::string text) {
+        ToolResult result;
+        result.content.push_back(std::move(text));
+        return result;
+    }
+
+    /// An object as structuredContent and as its text (JSON, indent 2), the
+    /// way the original template's tools answer.
+    static ToolResult object(json value) {
+        ToolResult result;
+        result.content.push_back(value.dump(2));
+        result.structured_content = std::move(value);
+        return result;
+    }
+
+    /// A tool execution error with one text item.
+    static ToolResult error(std::string message) {
+        ToolResult result = text(std::move(message));
+        result.is_error = true;
+        return result;
+    }
+
+    /// The MCP CallToolResult (without `_meta`).
+    json to_json() const {
+        json items = json::array();
+        for (const std::string& text : content) items.push_back({{"type", "text"}, {"text", text}});
+        json out = {{"content", std::move(items)}};
+        if (!structured_content.is_null()) out["structuredContent"] = structured_content;
+        if (is_error) out["isError"] = true;
+        return out;
+    }
+};
+
+/// A tool's handler: takes the call's `arguments` (an object, already
+/// checked against the input schema) and returns the result. Exceptions
+/// become `isError` results ("Error: <what()>"). A paid tool's handler runs
+/// in the verified payer's context (get_session()), a free tool's in none.
+using ToolHandler = std::function<awaitable<ToolResult>(json arguments)>;
+
+/// One tool as registered.
+struct Tool {
+    /// Unique name, e.g. "get-content".
+    std::string name;
+    /// For the model: what the tool does.
+    std::string description;
+    /// JSON Schema of `arguments`; must be an object schema (`"type":"object"`).
+    json input_schema = {{"type", "object"}};
+    /// nullopt: free. Otherwise the payment requirements handed to the
+    /// PaymentGate, opaque to the MCP layer (by convention an x402
+    /// PaymentRequired object without `error`: `{x402Version, resource, accepts}`).
+    std::optional<json> price;
+    /// The handler; must be set. Whatever it captures must outlive the server.
+    ToolHandler handler;
+    /// Optional human-readable title (MCP 2025-06-18+); empty for none.
+    std::string title;
+
+    /// The `tools/list` entry.
+    json to_json() const {
+        json out = {{"name", name}, {"description", description}, {"inputSchema", input_schema}};
+        if (!title.empty()) out["title"] = title;
+        return out;
+    }
+};
+
+/// The tools of a server, in registration order.
+///
+///     registry.add(Tool{.name = "echo", .description = "Echoes", .handler = echo});
+///
+/// Register every tool before the server starts serving: after the first
+/// request the registry is frozen and `add` throws std::logic_error. Reads are
+/// thread-safe once frozen.
+class ToolRegistry {
+public:
+    /// Throws std::invalid_argument for an empty or duplicate name, a missing
+    /// handler, an input schema that is not an object schema, or a price that
+    /// is null; std::logic_error once frozen.
+    void add(Tool tool) {
+        if (frozen_.load(std::memory_order_acquire))
+            throw std::logic_error("x402::mcp::ToolRegistry: tools must be registered before the server serves");
+        if (tool.name.empty()) throw std::invalid_argument("tool name must not be empty");
+        if (index_.count(tool.name) != 0) throw std::invalid_argument("duplicate tool name: " + tool.name);
+        if (!tool.handler) throw std::invalid_argument("tool " + tool.name + " has no handler");
+        const auto type = tool.input_schema.is_object() ? tool.input_schema.find("type") : tool.input_schema.end();
+        if (!tool.input_schema.is_object() || type == tool.input_schema.end() || *type != "object")
+            throw std::invalid_argument("tool " + tool.name + ": input schema must be an object schema");
+        if (tool.price && tool.price->is_null())
+            throw std::invalid_argument("tool " + tool.name + ": price must not be null (use nullopt for free)");
+        index_.emplace(tool.name, tools_.size());
+        tools_.push_back(std::make_shared<const Tool>(std::move(tool)));
+    }
+
+    /// The tool named `name`, or null. The pointer stays valid as long as the registry.
+    std::shared_ptr<const Tool> find(const std::string& name) const {
+        const auto found = index_.find(name);
+        return found == index_.end() ? nullptr : tools_[found->second];
+    }
+
+    const std::vector<std::shared_ptr<const Tool>>& tools() const noexcept { return tools_; }
+
+    /// No more `add`; called by the server before it serves.
+    void freeze() noexcept { frozen_.store(true, std::memory_order_release); }
+    bool frozen() const noexcept { return frozen_.load(std::memory_order_acquire); }
+
+private:
+    std::vector<std::shared_ptr<const Tool>> tools_;
+    std::map<std::string, std::size_t> index_;
+    std::atomic<bool> frozen_{false};
+};
+
+}  // namespace x402::mcp

@@ -1,0 +1,434 @@
+// The JSON-RPC / MCP layer without sockets: what each POST body answers.
+#include <x402/mcp/endpoint.hpp>
+
+#include "harness.hpp"
+
+#include <catch2/catch.hpp>
+
+using namespace mcp_test;
+
+namespace {
+
+json body_of(const mcp::Reply& reply) { return json::parse(reply.body); }
+
+void check_error(const mcp::Reply& reply, unsigned status, int code, const json& id = nullptr) {
+    CHECK(reply.status == status);
+    const json body = body_of(reply);
+    CHECK(body["jsonrpc"] == "2.0");
+    CHECK(body["id"] == id);
+    CHECK(body["error"]["code"] == code);
+}
+
+struct Fixture {
+    Fixture() { add_test_tools(endpoint.tools()); }
+    xs::SessionPlugin sessions;
+    mcp::McpEndpoint endpoint{sessions};
+};
+
+}  // namespace
+
+TEST_CASE("jsonrpc: malformed JSON is a parse error", "[mcp][jsonrpc]") {
+    Fixture f;
+    for (const char* body : {"", "{", "{\"jsonrpc\":\"2.0\",", "not json", "[1,2", "\xff\xfe"}) {
+        INFO(body);
+        const mcp::Reply reply = post_raw(f.endpoint, body);
+        check_error(reply, 400, -32700);
+        CHECK(body_of(reply)["error"]["message"] == "Parse error: Invalid JSON");
+    }
+}
+
+TEST_CASE("jsonrpc: invalid request objects are rejected", "[mcp][jsonrpc]") {
+    Fixture f;
+    const std::string session = open_session(f.endpoint);
+    SECTION("not an object") { check_error(post(f.endpoint, json(42), session), 400, -32600); }
+    SECTION("a string") { check_error(post(f.endpoint, json("ping"), session), 400, -32600); }
+    SECTION("no jsonrpc member") {
+        check_error(post(f.endpoint, {{"id", 1}, {"method", "ping"}}, session), 400, -32600, 1);
+    }
+    SECTION("wrong jsonrpc version") {
+        check_error(post(f.endpoint, {{"jsonrpc", "1.0"}, {"id", 1}, {"method", "ping"}}, session), 400, -32600, 1);
+    }
+    SECTION("method not a string") {
+        check_error(post(f.endpoint, {{"jsonrpc", "2.0"}, {"id", "a"}, {"method", 7}}, session), 400, -32600, "a");
+    }
+    SECTION("null id") {
+        check_error(post(f.endpoint, {{"jsonrpc", "2.0"}, {"id", nullptr}, {"method", "ping"}}, session), 400, -32600);
+    }
+    SECTION("fractional id") {
+        check_error(post(f.endpoint, {{"jsonrpc", "2.0"}, {"id", 1.5}, {"method", "ping"}}, session), 400, -32600);
+    }
+    SECTION("boolean id") {
+        check_error(post(f.endpoint, {{"jsonrpc", "2.0"}, {"id", true}, {"method", "ping"}}, session), 400, -32600);
+    }
+    SECTION("params a string") {
+        const json message = {{"jsonrpc", "2.0"}, {"id", 3}, {"method", "ping"}, {"params", "x"}};
+        const mcp::Reply reply = post(f.endpoint, message, session);
+        check_error(reply, 400, -32600, 3);
+        CHECK(body_of(reply)["error"]["message"] == "Invalid Request: \"params\" must be an object or an array");
+    }
+    SECTION("neither request nor response") { check_error(post(f.endpoint, {{"jsonrpc", "2.0"}, {"id", 4}}, session), 400, -32600, 4); }
+}
+
+TEST_CASE("jsonrpc: initialize negotiates the protocol version", "[mcp][jsonrpc]") {
+    Fixture f;
+    auto negotiated = [&](std::string asked) {
+        const mcp::Reply reply = post(f.endpoint, initialize_request(std::move(asked), "init"));
+        REQUIRE(reply.status == 200);
+        REQUIRE(reply.session_id);
+        const json body = body_of(reply);
+        CHECK(body["id"] == "init");
+        CHECK(body["result"]["capabilities"] == json{{"tools", {{"listChanged", false}}}});
+        CHECK(body["result"]["serverInfo"]["name"] == "x402-session-mcp");
+        return body["result"]["protocolVersion"].get<std::string>();
+    };
+    CHECK(negotiated("2025-03-26") == "2025-03-26");
+    CHECK(negotiated("2025-06-18") == "2025-06-18");
+    CHECK(negotiated("2025-11-25") == "2025-11-25");
+    CHECK(negotiated("2024-11-05") == "2025-11-25");
+    CHECK(negotiated("2099-01-01") == "2025-11-25");
+    CHECK(f.endpoint.session_count() == 5);
+
+    const mcp::Reply first = post(f.endpoint, initialize_request("2025-11-25"));
+    const mcp::Reply second = post(f.endpoint, initialize_request("2025-11-25"));
+    CHECK(*first.session_id != *second.session_id);
+    CHECK(first.session_id->size() == 32);
+}
+
+TEST_CASE("jsonrpc: initialize without protocolVersion is invalid params", "[mcp][jsonrpc]") {
+    Fixture f;
+    const mcp::Reply missing = post(f.endpoint, request(1, "initialize", json::object()));
+    check_error(missing, 200, -32602, 1);
+    CHECK_FALSE(missing.session_id);
+    check_error(post(f.endpoint, request(2, "initialize")), 200, -32602, 2);
+    check_error(post(f.endpoint, request(3, "initialize", {{"protocolVersion", 20250618}})), 200, -32602, 3);
+    CHECK(f.endpoint.session_count() == 0);
+}
+
+TEST_CASE("jsonrpc: requests need a known session", "[mcp][jsonrpc]") {
+    Fixture f;
+    const mcp::Reply missing = post(f.endpoint, request(1, "ping"));
+    check_error(missing, 400, -32000);
+    CHECK(body_of(missing)["error"]["message"] == "Bad Request: Mcp-Session-Id header is required");
+    const mcp::Reply unknown = post(f.endpoint, request(1, "ping"), std::string("0123"));
+    check_error(unknown, 404, -32001);
+    CHECK(body_of(unknown)["error"]["message"] == "Session not found");
+
+    const std::string session = open_session(f.endpoint);
+    CHECK(post(f.endpoint, request(1, "ping"), session).status == 200);
+    CHECK(f.endpoint.terminate(session).status == 200);
+    check_error(post(f.endpoint, request(1, "ping"), session), 404, -32001);
+    check_error(f.endpoint.terminate(session), 404, -32001);
+    check_error(f.endpoint.terminate(std::nullopt), 400, -32000);
+}
+
+TEST_CASE("jsonrpc: the oldest session is forgotten beyond max_sessions", "[mcp][jsonrpc]") {
+    xs::SessionPlugin sessions;
+    mcp::EndpointOptions options;
+    options.max_sessions = 2;
+    mcp::McpEndpoint endpoint(sessions, options);
+    const std::string first = open_session(endpoint);
+    const std::string second = open_session(endpoint);
+    const std::string third = open_session(endpoint);
+    CHECK(endpoint.session_count() == 2);
+    check_error(post(endpoint, request(1, "ping"), first), 404, -32001);
+    CHECK(post(endpoint, request(1, "ping"), second).status == 200);
+    CHECK(post(endpoint, request(1, "ping"), third).status == 200);
+}
+
+TEST_CASE("jsonrpc: an unsupported MCP-Protocol-Version header is a bad request", "[mcp][jsonrpc]") {
+    Fixture f;
+    const std::string session = open_session(f.endpoint);
+    for (const char* version : {"2024-11-05", "not-a-version", "2099-01-01"}) {
+        INFO(version);
+        const mcp::Reply reply = post(f.endpoint, request(1, "ping"), session, std::string(version));
+        check_error(reply, 400, -32000);
+        CHECK(body_of(reply)["error"]["message"] ==
+              "Bad Request: Unsupported protocol version: " + std::string(version) +
+                  " (supported versions: 2025-11-25, 2025-06-18, 2025-03-26)");
+    }
+    CHECK(post(f.endpoint, request(1, "ping"), session, std::string("2025-06-18")).status == 200);
+    // initialize is exempt: the version is not negotiated yet.
+    CHECK(post(f.endpoint, initialize_request("2025-11-25"), std::nullopt, std::string("bogus")).status == 200);
+}
+
+TEST_CASE("jsonrpc: notifications and responses get 202 with no body", "[mcp][jsonrpc]") {
+    Fixture f;
+    const std::string session = open_session(f.endpoint);
+    for (const json& message : {notification("notifications/initialized"), notification("notifications/cancelled"),
+                                notification("no/such/notification"),
+                                json{{"jsonrpc", "2.0"}, {"id", 9}, {"result", json::object()}},
+                                json{{"jsonrpc", "2.0"}, {"id", 9}, {"error", {{"code", 1}, {"message", "x"}}}}}) {
+        INFO(message.dump());
+        const mcp::Reply reply = post(f.endpoint, message, session);
+        CHECK(reply.status == 202);
+        CHECK(reply.body.empty());
+    }
+}
+
+TEST_CASE("jsonrpc: an unknown method is method not found", "[mcp][jsonrpc]") {
+    Fixture f;
+    const std::string session = open_session(f.endpoint);
+    const mcp::Reply reply = post(f.endpoint, request(5, "resources/list"), session);
+    check_error(reply, 200, -32601, 5);
+    CHECK(body_of(reply)["error"]["message"] == "Method not found: resources/list");
+}
+
+TEST_CASE("jsonrpc: ping answers an empty result", "[mcp][jsonrpc]") {
+    Fixture f;
+    const std::string session = open_session(f.endpoint);
+    const mcp::Reply reply = post(f.endpoint, request("p", "ping"), session);
+    CHECK(reply.status == 200);
+    CHECK(body_of(reply) == json{{"jsonrpc", "2.0"}, {"id", "p"}, {"result", json::object()}});
+}
+
+TEST_CASE("jsonrpc: tools/list lists name description and schema", "[mcp][jsonrpc]") {
+    Fixture f;
+    const std::string session = open_session(f.endpoint);
+    const json tools = body_of(post(f.endpoint, request(1, "tools/list"), session))["result"]["tools"];
+    REQUIRE(tools.size() == 3);
+    CHECK(tools[0]["name"] == "echo");
+    CHECK(tools[0]["description"] == "Echoes its text");
+    CHECK(tools[0]["inputSchema"]["required"] == json::array({"text"}));
+    CHECK(tools[1]["name"] == "boom");
+    CHECK(tools[1]["inputSchema"] == json{{"type", "object"}});
+    CHECK(tools[2]["name"] == "remember");
+    CHECK_FALSE(tools[2].contains("price"));
+
+    check_error(post(f.endpoint, request(2, "tools/list", {{"cursor", "x"}}), session), 200, -32602, 2);
+    check_error(post(f.endpoint, request(3, "tools/list", json::array()), session), 200, -32602, 3);
+}
+
+TEST_CASE("jsonrpc: tools/call of an unknown tool is invalid params", "[mcp][jsonrpc]") {
+    Fixture f;
+    const std::string session = open_session(f.endpoint);
+    const mcp::Reply reply = post(f.endpoint, call_request(1, "nope", json::object()), session);
+    check_error(reply, 200, -32602, 1);
+    CHECK(body_of(reply)["error"]["message"] == "Unknown tool: nope");
+}
+
+TEST_CASE("jsonrpc: tools/call with malformed params is invalid params", "[mcp][jsonrpc]") {
+    Fixture f;
+    const std::string session = open_session(f.endpoint);
+    SECTION("no params") { check_error(post(f.endpoint, request(1, "tools/call"), session), 200, -32602, 1); }
+    SECTION("no name") {
+        check_error(post(f.endpoint, request(1, "tools/call", {{"arguments", json::object()}}), session), 200, -32602, 1);
+    }
+    SECTION("arguments not an object") {
+        const json message = request(1, "tools/call", {{"name", "echo"}, {"arguments", "text"}});
+        check_error(post(f.endpoint, message, session), 200, -32602, 1);
+    }
+    SECTION("_meta not an object") {
+        const json message = request(1, "tools/call", {{"name", "echo"}, {"arguments", {{"text", "x"}}}, {"_meta", 1}});
+        check_error(post(f.endpoint, message, session), 200, -32602, 1);
+    }
+}
+
+TEST_CASE("jsonrpc: arguments failing the input schema depend on the version", "[mcp][jsonrpc]") {
+    Fixture f;
+    SECTION("2025-06-18: a -32602 protocol error") {
+        const std::string session = open_session(f.endpoint, "2025-06-18");
+        const mcp::Reply reply = post(f.endpoint, call_request(1, "echo", {{"text", 5}}), session);
+        check_error(reply, 200, -32602, 1);
+        CHECK(body_of(reply)["error"]["message"] ==
+              "Invalid arguments for tool echo: arguments.text: expected string, got integer");
+        const mcp::Reply missing = post(f.endpoint, call_request(2, "echo", json::object()), session);
+        CHECK(body_of(missing)["error"]["message"] ==
+              "Invalid arguments for tool echo: arguments: missing required property \"text\"");
+        const mcp::Reply extra = post(f.endpoint, call_request(3, "echo", {{"text", "a"}, {"x", 1}}), session);
+        CHECK(body_of(extra)["error"]["message"] ==
+              "Invalid arguments for tool echo: arguments: unexpected property \"x\"");
+    }
+    SECTION("2025-11-25: a tool execution error") {
+        const std::string session = open_session(f.endpoint, "2025-11-25");
+        const mcp::Reply reply = post(f.endpoint, call_request(1, "echo", {{"text", 5}}), session);
+        CHECK(reply.status == 200);
+        const json result = body_of(reply)["result"];
+        CHECK(result["isError"] == true);
+        CHECK(result["content"][0]["text"] ==
+              "Invalid arguments for tool echo: arguments.text: expected string, got integer");
+    }
+}
+
+TEST_CASE("jsonrpc: batches in 2025-03-26", "[mcp][jsonrpc]") {
+    Fixture f;
+    const std::string session = open_session(f.endpoint, "2025-03-26");
+    SECTION("requests notifications and invalid elements") {
+        const json batch = json::array({request(1, "ping"), notification("notifications/initialized"), json(7),
+                                        call_request("c", "echo", {{"text", "hi"}}), request(2, "nope")});
+        const mcp::Reply reply = post(f.endpoint, batch, session);
+        REQUIRE(reply.status == 200);
+        const json answers = body_of(reply);
+        REQUIRE(answers.size() == 4);
+        CHECK(answers[0] == json{{"jsonrpc", "2.0"}, {"id", 1}, {"result", json::object()}});
+        CHECK(answers[1]["error"]["code"] == -32600);
+        CHECK(answers[1]["id"] == nullptr);
+        CHECK(answers[2]["id"] == "c");
+        CHECK(answers[2]["result"]["structuredContent"]["text"] == "hi");
+        CHECK(answers[3]["error"]["code"] == -32601);
+    }
+    SECTION("only notifications: 202") {
+        const json batch = json::array({notification("notifications/initialized"), notification("x/y")});
+        const mcp::Reply reply = post(f.endpoint, batch, session);
+        CHECK(reply.status == 202);
+        CHECK(reply.body.empty());
+    }
+    SECTION("empty: invalid request") { check_error(post(f.endpoint, json::array(), session), 400, -32600); }
+    SECTION("initialize inside: an element error") {
+        const json batch = json::array({initialize_request("2025-03-26", 1), request(2, "ping")});
+        const json answers = body_of(post(f.endpoint, batch, session));
+        REQUIRE(answers.size() == 2);
+        CHECK(answers[0]["error"]["code"] == -32600);
+        CHECK(answers[0]["error"]["message"] == "Invalid Request: initialize must not be part of a batch");
+        CHECK(answers[1]["result"] == json::object());
+    }
+    SECTION("over max_batch: invalid request") {
+        json batch = json::array();
+        for (int i = 0; i < 101; ++i) batch.push_back(request(i, "ping"));
+        check_error(post(f.endpoint, batch, session), 400, -32600);
+    }
+}
+
+TEST_CASE("jsonrpc: batches are refused from 2025-06-18 on", "[mcp][jsonrpc]") {
+    Fixture f;
+    for (const char* version : {"2025-06-18", "2025-11-25"}) {
+        INFO(version);
+        const std::string session = open_session(f.endpoint, version);
+        const mcp::Reply reply = post(f.endpoint, json::array({request(1, "ping")}), session);
+        check_error(reply, 400, -32600);
+        CHECK(body_of(reply)["error"]["message"] ==
+              "Invalid Request: batch requests are not supported in protocol version " + std::string(version));
+    }
+}
+
+TEST_CASE("jsonrpc: a throwing handler becomes a tool error", "[mcp][jsonrpc]") {
+    Fixture f;
+    const std::string session = open_session(f.endpoint);
+    const json result = body_of(post(f.endpoint, call_request(1, "boom", json::object()), session))["result"];
+    CHECK(result == json{{"content", json::array({{{"type", "text"}, {"text", "Error: kaput"}}})}, {"isError", true}});
+}
+
+TEST_CASE("jsonrpc: a paid tool without a payment gate never runs", "[mcp][jsonrpc]") {
+    Fixture f;
+    const std::string session = open_session(f.endpoint);
+    const json result =
+        body_of(post(f.endpoint, call_request(1, "remember", {{"value", "x"}}, pay_as(alice)), session))["result"];
+    CHECK(result["isError"] == true);
+    CHECK(result["content"][0]["text"] == "Tool remember requires payment, and this server has no payment verifier");
+    CHECK_FALSE(result.contains("_meta"));
+}
+
+TEST_CASE("jsonrpc: a free tool runs with no session and no payer", "[mcp][jsonrpc]") {
+    Fixture f;
+    f.endpoint.set_payment_gate(mcp::testing::TrustingPaymentGateDouble(f.sessions));
+    const std::string session = open_session(f.endpoint);
+    SECTION("even with a payment attached") {
+        const json result =
+            body_of(post(f.endpoint, call_request(1, "echo", {{"text", "a"}}, pay_as(alice)), session))["result"];
+        CHECK(result["structuredContent"] == json{{"text", "a"}, {"payerBefore", nullptr}, {"payerAfter", nullptr}});
+        CHECK_FALSE(result.contains("_meta"));
+    }
+    SECTION("even when the request itself runs inside a payer's context") {
+        const std::string body = call_request(1, "echo", {{"text", "b"}}).dump();
+        auto inside_alice = [&] { return f.endpoint.post(body, session, std::nullopt); };
+        const mcp::Reply reply = test_support::run(
+            f.sessions.run(xs::VerifiedPayer::assume_verified(alice), inside_alice));
+        CHECK(body_of(reply)["result"]["structuredContent"]["payerBefore"] == nullptr);
+        CHECK(body_of(reply)["result"]["structuredContent"]["payerAfter"] == nullptr);
+    }
+}
+
+TEST_CASE("jsonrpc: the gate gets the price and the payment and its receipt is attached", "[mcp][jsonrpc]") {
+    Fixture f;
+    auto seen = std::make_shared<std::vector<json>>();
+    mcp::PaymentGate recording = [seen, sessions = f.sessions](mcp::PaidToolCall call) -> mcp::awaitable<mcp::GateOutcome> {
+        seen->push_back({{"tool", call.tool}, {"price", call.price}, {"payment", call.payment}});
+        if (call.payment.is_null()) co_return mcp::GateOutcome::refused({{"x402Version", 2}, {"error", "payment_required"}});
+        auto op = sessions.run_without_payer(call.invoke);
+        mcp::ToolResult result = co_await std::move(op);
+        co_return mcp::GateOutcome::settled(std::move(result), {{"success", true}, {"transaction", "0xabc"}});
+    };
+    f.endpoint.set_payment_gate(recording);
+    const std::string session = open_session(f.endpoint);
+
+    const json unpaid = body_of(post(f.endpoint, call_request(1, "remember", json::object()), session))["result"];
+    const json required = {{"x402Version", 2}, {"error", "payment_required"}};
+    CHECK(unpaid == json{{"content", json::array({{{"type", "text"}, {"text", required.dump()}}})},
+                         {"structuredContent", required},
+                         {"isError", true}});
+
+    const json payment = {{"x402Version", 2}, {"payload", {{"signature", "0x01"}}}};
+    const json paid = body_of(post(f.endpoint, call_request(2, "remember", json::object(), payment), session))["result"];
+    CHECK(paid["_meta"] == json{{"x402/payment-response", {{"success", true}, {"transaction", "0xabc"}}}});
+    CHECK(paid["structuredContent"]["error"] == "No authenticated signer in context");
+
+    REQUIRE(seen->size() == 2);
+    CHECK((*seen)[0] == json{{"tool", "remember"}, {"price", test_price()}, {"payment", nullptr}});
+    CHECK((*seen)[1]["payment"] == payment);
+}
+
+TEST_CASE("jsonrpc: the trusting gate double runs the handler as the named payer", "[mcp][jsonrpc]") {
+    Fixture f;
+    f.endpoint.set_payment_gate(mcp::testing::TrustingPaymentGateDouble(f.sessions));
+    const std::string session = open_session(f.endpoint);
+
+    const json refused = body_of(post(f.endpoint, call_request(1, "remember", {{"value", "v"}}), session))["result"];
+    CHECK(refused["isError"] == true);
+    CHECK(refused["structuredContent"]["error"] == "payment_required");
+    CHECK(refused["structuredContent"]["accepts"] == test_price()["accepts"]);
+    CHECK(json::parse(refused["content"][0]["text"].get<std::string>()) == refused["structuredContent"]);
+
+    const json first = body_of(post(f.endpoint, call_request(2, "remember", {{"value", "blue"}}, pay_as(alice)), session))["result"];
+    CHECK(first["structuredContent"]["previous"] == nullptr);
+    CHECK(first["structuredContent"]["payerBefore"] == alice);
+    CHECK(first["structuredContent"]["payerMiddle"] == alice);
+    CHECK(first["structuredContent"]["payerAfter"] == alice);
+    CHECK(first["_meta"]["x402/payment-response"]["payer"] == alice);
+
+    const json other = body_of(post(f.endpoint, call_request(3, "remember", json::object(), pay_as(bob)), session))["result"];
+    CHECK(other["structuredContent"]["previous"] == nullptr);
+    CHECK(other["structuredContent"]["sessionPayer"] == bob);
+
+    const json again = body_of(post(f.endpoint, call_request(4, "remember", json::object(), pay_as(alice)), session))["result"];
+    CHECK(again["structuredContent"]["previous"] == "blue");
+}
+
+TEST_CASE("tool registry rejects bad registrations", "[mcp][jsonrpc]") {
+    mcp::ToolRegistry tools;
+    auto make = [](std::string name) {
+        mcp::Tool tool;
+        tool.name = std::move(name);
+        tool.handler = echo;
+        return tool;
+    };
+    tools.add(make("a"));
+    CHECK_THROWS_WITH(tools.add(make("")), "tool name must not be empty");
+    CHECK_THROWS_WITH(tools.add(make("a")), "duplicate tool name: a");
+    mcp::Tool no_handler = make("b");
+    no_handler.handler = nullptr;
+    CHECK_THROWS_WITH(tools.add(std::move(no_handler)), "tool b has no handler");
+    mcp::Tool bad_schema = make("c");
+    bad_schema.input_schema = {{"type", "string"}};
+    CHECK_THROWS_WITH(tools.add(std::move(bad_schema)), "tool c: input schema must be an object schema");
+    mcp::Tool null_price = make("d");
+    null_price.price = json(nullptr);
+    CHECK_THROWS_AS(tools.add(std::move(null_price)), std::invalid_argument);
+    tools.freeze();
+    CHECK_THROWS_AS(tools.add(make("e")), std::logic_error);
+    CHECK(tools.tools().size() == 1);
+    CHECK(tools.find("a") != nullptr);
+    CHECK(tools.find("zzz") == nullptr);
+}
+
+TEST_CASE("jsonrpc: deeply nested JSON is refused before parsing", "[mcp][jsonrpc]") {
+    Fixture f;
+    const std::string session = open_session(f.endpoint);
+    const std::string deep = std::string(100000, '[') + std::string(100000, ']');
+    const mcp::Reply reply = post_raw(f.endpoint, deep, session);
+    check_error(reply, 400, -32600);
+    CHECK(body_of(reply)["error"]["message"] == "Invalid Request: JSON nested deeper than 64 levels");
+    // Brackets inside strings do not count.
+    const json text_with_brackets = call_request(1, "echo", {{"text", std::string(1000, '[') + "\"\\\"{"}});
+    CHECK(body_of(post(f.endpoint, text_with_brackets, session))["result"]["structuredContent"]["text"] ==
+          std::string(1000, '[') + "\"\\\"{");
+    CHECK(mcp::detail::json_depth("{\"a\":[{}]}") == 3);
+}

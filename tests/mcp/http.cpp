@@ -1,0 +1,276 @@
+// The Streamable HTTP server in-process: a real socket on 127.0.0.1, the
+// server on two io threads, blocking Beast clients on the test thread.
+#include <x402/mcp/server.hpp>
+
+#include "harness.hpp"
+#include "http_client.hpp"
+
+#include <catch2/catch.hpp>
+
+#include <atomic>
+#include <thread>
+#include <vector>
+
+using namespace mcp_test;
+
+namespace {
+
+struct RunningServer {
+    explicit RunningServer(mcp::ServerOptions options = make_options()) : server(io, std::move(options), sessions) {
+        add_test_tools(server.tools());
+        server.set_payment_gate(mcp::testing::TrustingPaymentGateDouble(sessions));
+        endpoint = server.start();
+        for (int i = 0; i < 2; ++i) threads.emplace_back([this] { io.run(); });
+    }
+    ~RunningServer() {
+        server.stop();
+        for (auto& thread : threads) thread.join();
+    }
+
+    static mcp::ServerOptions make_options() {
+        mcp::ServerOptions options;
+        options.port = 0;
+        options.allowed_origins = {"http://localhost:6274"};
+        return options;
+    }
+
+    HttpClient client() const { return HttpClient(endpoint); }
+
+    xs::SessionPlugin sessions;
+    boost::asio::io_context io;
+    mcp::Server server;
+    boost::asio::ip::tcp::endpoint endpoint;
+    std::vector<std::thread> threads;
+};
+
+json body_of(const HttpClient::Response& response) { return json::parse(response.body()); }
+
+std::string initialize(HttpClient& client, const std::string& version = "2025-11-25") {
+    const auto response = client.post(initialize_request(version).dump());
+    REQUIRE(response.result_int() == 200);
+    REQUIRE(response.count("Mcp-Session-Id") == 1);
+    const std::string session(response["Mcp-Session-Id"]);
+    const auto initialized = client.post(notification("notifications/initialized").dump(), session);
+    REQUIRE(initialized.result_int() == 202);
+    return session;
+}
+
+json call(HttpClient& client, const std::string& session, const std::string& tool, json arguments,
+          json payment = nullptr) {
+    const auto response = client.post(call_request(1, tool, std::move(arguments), std::move(payment)).dump(), session);
+    REQUIRE(response.result_int() == 200);
+    return body_of(response)["result"];
+}
+
+}  // namespace
+
+TEST_CASE("http: initialize tools/list and tools/call on one keep-alive connection", "[mcp][http]") {
+    RunningServer running;
+    HttpClient client = running.client();
+
+    const auto init = client.post(initialize_request("2025-11-25").dump());
+    CHECK(init.result_int() == 200);
+    CHECK(init[http::field::content_type] == "application/json");
+    CHECK(init.keep_alive());
+    const json init_body = body_of(init);
+    CHECK(init_body["result"]["protocolVersion"] == "2025-11-25");
+    const std::string session(init["Mcp-Session-Id"]);
+    CHECK(session.size() == 32);
+
+    const auto initialized = client.post(notification("notifications/initialized").dump(), session);
+    CHECK(initialized.result_int() == 202);
+    CHECK(initialized.body().empty());
+
+    const auto list = client.post(request(2, "tools/list").dump(), session,
+                                  {{"MCP-Protocol-Version", "2025-11-25"}});
+    CHECK(list.result_int() == 200);
+    const json tools = body_of(list)["result"]["tools"];
+    REQUIRE(tools.size() == 3);
+    CHECK(tools[0]["name"] == "echo");
+    CHECK(tools[2]["name"] == "remember");
+
+    const json echoed = call(client, session, "echo", {{"text", "hello"}});
+    CHECK(echoed["structuredContent"]["text"] == "hello");
+    CHECK(echoed["content"][0]["type"] == "text");
+
+    const json paid = call(client, session, "remember", {{"value", "blue"}}, pay_as(alice));
+    CHECK(paid["structuredContent"]["success"] == true);
+    CHECK(paid["_meta"]["x402/payment-response"]["success"] == true);
+}
+
+TEST_CASE("http: a paid handler sees exactly its payer and two payers are isolated", "[mcp][http]") {
+    RunningServer running;
+    HttpClient client = running.client();
+    const std::string session = initialize(client);
+
+    const json unpaid = call(client, session, "remember", {{"value", "x"}});
+    CHECK(unpaid["isError"] == true);
+    CHECK(unpaid["structuredContent"]["error"] == "payment_required");
+    CHECK(unpaid["structuredContent"]["accepts"][0]["amount"] == "1000");
+
+    const json alice_put = call(client, session, "remember", {{"value", "alice-secret"}}, pay_as(alice));
+    CHECK(alice_put["structuredContent"]["payerBefore"] == alice);
+    CHECK(alice_put["structuredContent"]["payerMiddle"] == alice);
+    CHECK(alice_put["structuredContent"]["payerAfter"] == alice);
+    CHECK(alice_put["structuredContent"]["previous"] == nullptr);
+
+    // Bob, on his own connection and MCP session, sees nothing of Alice's.
+    HttpClient bob_client = running.client();
+    const std::string bob_session = initialize(bob_client);
+    const json bob_get = call(bob_client, bob_session, "remember", json::object(), pay_as(bob));
+    CHECK(bob_get["structuredContent"]["payerAfter"] == bob);
+    CHECK(bob_get["structuredContent"]["previous"] == nullptr);
+
+    // The MCP session does not carry the payer: the payment does.
+    const json bob_on_alice_session = call(client, session, "remember", json::object(), pay_as(bob));
+    CHECK(bob_on_alice_session["structuredContent"]["previous"] == nullptr);
+    const json alice_from_bob_connection = call(bob_client, bob_session, "remember", json::object(), pay_as(alice));
+    CHECK(alice_from_bob_connection["structuredContent"]["previous"] == "alice-secret");
+}
+
+TEST_CASE("http: a free tool gets no session", "[mcp][http]") {
+    RunningServer running;
+    HttpClient client = running.client();
+    const std::string session = initialize(client);
+    const json echoed = call(client, session, "echo", {{"text", "t"}}, pay_as(alice));
+    CHECK(echoed["structuredContent"]["payerBefore"] == nullptr);
+    CHECK(echoed["structuredContent"]["payerAfter"] == nullptr);
+    CHECK_FALSE(echoed.contains("_meta"));
+}
+
+TEST_CASE("http: an oversize body is answered with 413", "[mcp][http]") {
+    mcp::ServerOptions options = RunningServer::make_options();
+    options.max_body_bytes = 4096;
+    RunningServer running(options);
+    HttpClient client = running.client();
+    const std::string session = initialize(client);
+
+    SECTION("declared by Content-Length") {
+        const std::string big = call_request(1, "echo", {{"text", std::string(8192, 'x')}}).dump();
+        const auto response = client.post(big, session);
+        CHECK(response.result_int() == 413);
+        CHECK(body_of(response)["error"]["code"] == -32000);
+        CHECK_FALSE(response.keep_alive());
+        CHECK(client.closed_by_server());
+    }
+    SECTION("chunked") {
+        const std::string chunk(3000, ' ');
+        std::string raw =
+            "POST /mcp HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n";
+        for (int i = 0; i < 3; ++i) raw += "bb8\r\n" + chunk + "\r\n";
+        raw += "0\r\n\r\n";
+        client.write_raw(raw);
+        CHECK(client.read().result_int() == 413);
+    }
+    SECTION("just under the limit is served") {
+        const std::string fits = call_request(1, "echo", {{"text", std::string(3000, 'y')}}).dump();
+        CHECK(client.post(fits, session).result_int() == 200);
+    }
+}
+
+TEST_CASE("http: GET is 405 and other paths are 404", "[mcp][http]") {
+    RunningServer running;
+    HttpClient client = running.client();
+    const auto get = client.send(http::verb::get, "/mcp", {}, {{"Accept", "text/event-stream"}});
+    CHECK(get.result_int() == 405);
+    CHECK(get[http::field::allow] == "POST, DELETE");
+    CHECK(client.send(http::verb::put, "/mcp", {}).result_int() == 405);
+    CHECK(client.send(http::verb::post, "/other", "{}").result_int() == 404);
+    CHECK(client.send(http::verb::get, "/", {}).result_int() == 404);
+    // Query strings do not change the endpoint.
+    const auto init = client.send(http::verb::post, "/mcp?x=1", initialize_request("2025-06-18").dump(),
+                                  {{"Content-Type", "application/json"}});
+    CHECK(init.result_int() == 200);
+}
+
+TEST_CASE("http: notifications are 202 with an empty body", "[mcp][http]") {
+    RunningServer running;
+    HttpClient client = running.client();
+    const std::string session = initialize(client, "2025-03-26");
+    const auto single = client.post(notification("notifications/cancelled").dump(), session);
+    CHECK(single.result_int() == 202);
+    CHECK(single.body().empty());
+    const auto batch = client.post(json::array({notification("a/b"), notification("c/d")}).dump(), session);
+    CHECK(batch.result_int() == 202);
+    const auto mixed = client.post(json::array({notification("a/b"), request(7, "ping")}).dump(), session);
+    CHECK(mixed.result_int() == 200);
+    CHECK(body_of(mixed) == json::array({{{"jsonrpc", "2.0"}, {"id", 7}, {"result", json::object()}}}));
+}
+
+TEST_CASE("http: wrong content type is 415 and a foreign Origin is 403", "[mcp][http]") {
+    RunningServer running;
+    HttpClient client = running.client();
+    const std::string body = initialize_request("2025-11-25").dump();
+    CHECK(client.send(http::verb::post, "/mcp", body, {{"Content-Type", "text/plain"}}).result_int() == 415);
+    CHECK(client.send(http::verb::post, "/mcp", body, {}).result_int() == 415);
+    CHECK(client.post(body, std::nullopt, {{"Content-Type", "application/json; charset=utf-8"}}).result_int() == 200);
+    CHECK(client.post(body, std::nullopt, {{"Accept", "text/html"}}).result_int() == 406);
+    CHECK(client.post(body, std::nullopt, {{"Origin", "http://evil.example"}}).result_int() == 403);
+    CHECK(client.post(body, std::nullopt, {{"Origin", "http://localhost:6274"}}).result_int() == 200);
+}
+
+TEST_CASE("http: malformed JSON is a 400 parse error", "[mcp][http]") {
+    RunningServer running;
+    HttpClient client = running.client();
+    const auto response = client.post("{\"jsonrpc\":");
+    CHECK(response.result_int() == 400);
+    CHECK(body_of(response) == json{{"jsonrpc", "2.0"},
+                                    {"id", nullptr},
+                                    {"error", {{"code", -32700}, {"message", "Parse error: Invalid JSON"}}}});
+    // The connection stays usable.
+    CHECK(client.post(initialize_request("2025-11-25").dump()).result_int() == 200);
+}
+
+TEST_CASE("http: a malformed HTTP request is 400 and closes the connection", "[mcp][http]") {
+    RunningServer running;
+    HttpClient client = running.client();
+    client.write_raw("NOT HTTP AT ALL\r\n\r\n");
+    CHECK(client.read().result_int() == 400);
+    CHECK(client.closed_by_server());
+}
+
+TEST_CASE("http: DELETE ends the session", "[mcp][http]") {
+    RunningServer running;
+    HttpClient client = running.client();
+    const std::string session = initialize(client);
+    CHECK(client.send(http::verb::delete_, "/mcp", {}, {{"Mcp-Session-Id", session}}).result_int() == 200);
+    CHECK(client.post(request(1, "ping").dump(), session).result_int() == 404);
+    CHECK(client.send(http::verb::delete_, "/mcp", {}, {{"Mcp-Session-Id", session}}).result_int() == 404);
+    CHECK(client.post(request(1, "ping").dump()).result_int() == 400);
+}
+
+TEST_CASE("http: concurrent clients keep their payers apart", "[mcp][http]") {
+    RunningServer running;
+    constexpr int clients = 6;
+    constexpr int calls = 15;
+    std::atomic<int> wrong{0};
+    std::atomic<int> failed{0};
+    std::vector<std::thread> threads;
+    for (int c = 0; c < clients; ++c) {
+        threads.emplace_back([&, c] {
+            try {
+                HttpClient client = running.client();
+                const auto init = client.post(initialize_request("2025-11-25").dump());
+                const std::string session(init["Mcp-Session-Id"]);
+                char suffix[8];
+                std::snprintf(suffix, sizeof suffix, "%02d", c);
+                const std::string payer = "0x" + std::string(38, 'c') + suffix;
+                for (int i = 0; i < calls; ++i) {
+                    const std::string value = "v" + std::to_string(i);
+                    const auto response =
+                        client.post(call_request(i, "remember", {{"value", value}}, pay_as(payer)).dump(), session);
+                    const json result = json::parse(response.body())["result"]["structuredContent"];
+                    const json expected_previous = i == 0 ? json(nullptr) : json("v" + std::to_string(i - 1));
+                    if (result["payerBefore"] != payer || result["payerMiddle"] != payer ||
+                        result["payerAfter"] != payer || result["previous"] != expected_previous)
+                        ++wrong;
+                }
+            } catch (...) {
+                ++failed;
+            }
+        });
+    }
+    for (auto& thread : threads) thread.join();
+    CHECK(failed == 0);
+    CHECK(wrong == 0);
+}

@@ -1,0 +1,57 @@
+// TEST DOUBLE, NEVER SHIP: a PaymentGate that believes whichever payer the
+// request names. It stands in for the x402 hook until that is wired, so that
+// the MCP tests can run paid tools in a payer's session. Anyone can claim any
+// payer through it: it lives in tests/ only, on purpose.
+//
+// The "payment" it reads is `params._meta["x402/payment"] = {"testPayer": "0x…"}`.
+// With no payment (or no testPayer) it answers the x402 MCP payment-required
+// tool error, built from the tool's price; on success it attaches a fake
+// receipt as `result._meta["x402/payment-response"]`.
+#pragma once
+
+#include <x402/mcp/payment_gate.hpp>
+#include <x402/session/plugin.hpp>
+
+#include <optional>
+#include <string>
+#include <utility>
+
+namespace x402::mcp::testing {
+
+class TrustingPaymentGateDouble {
+public:
+    /// The field of `_meta["x402/payment"]` naming the payer.
+    static constexpr const char* payer_field = "testPayer";
+
+    explicit TrustingPaymentGateDouble(session::SessionPlugin sessions) : sessions_(std::move(sessions)) {}
+
+    awaitable<GateOutcome> operator()(PaidToolCall call) const {
+        const json* payer = nullptr;
+        if (call.payment.is_object()) {
+            const auto found = call.payment.find(payer_field);
+            if (found != call.payment.end() && found->is_string() && !found->get<std::string>().empty())
+                payer = &*found;
+        }
+        if (payer == nullptr) co_return GateOutcome::refused(payment_required(call, "payment_required"));
+
+        const std::string who = payer->get<std::string>();
+        std::optional<session::VerifiedPayer> verified = session::VerifiedPayer::assume_verified(who);
+        auto op = sessions_.run(std::move(verified), call.invoke);
+        ToolResult result = co_await std::move(op);
+        json receipt = {{"success", true}, {"transaction", "0xtest-double"}, {"network", "test-double"}, {"payer", who}};
+        co_return GateOutcome::settled(std::move(result), std::move(receipt));
+    }
+
+    /// The PaymentRequired answer: the price with `error` set.
+    static json payment_required(const PaidToolCall& call, std::string error) {
+        json required = call.price.is_object() ? call.price : json{{"accepts", json::array({call.price})}};
+        if (!required.contains("x402Version")) required["x402Version"] = 2;
+        required["error"] = std::move(error);
+        return required;
+    }
+
+private:
+    session::SessionPlugin sessions_;
+};
+
+}  // namespace x402::mcp::testing
