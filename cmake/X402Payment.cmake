@@ -5,6 +5,8 @@
 #   x402::payment_local  adds LocalVerifier (offline EIP-3009 verification):
 #                        libsecp256k1 (recovery) + Crypto++ (Keccak-256), found
 #                        with pkg-config (Debian: libsecp256k1-dev libcrypto++-dev).
+#   x402::payment_facilitator  adds FacilitatorVerifier (an HTTP(S) facilitator
+#                        client on Boost.Beast): links OpenSSL (Debian: libssl-dev).
 # Also builds the x402-verify example and the tests under tests/x402 when the
 # project builds examples / tests.
 set(X402_PAYMENT_ROOT "${CMAKE_CURRENT_LIST_DIR}/..")
@@ -19,6 +21,21 @@ target_link_libraries(x402_payment INTERFACE x402::session)
 
 if(X402_SESSION_INSTALL)
     install(TARGETS x402_payment EXPORT x402-session-targets)
+endif()
+
+option(X402_SESSION_WITH_FACILITATOR_VERIFIER
+       "Build x402::payment_facilitator (FacilitatorVerifier; needs OpenSSL)" ON)
+
+if(X402_SESSION_WITH_FACILITATOR_VERIFIER)
+    find_package(OpenSSL 1.1.1 REQUIRED)
+    add_library(x402_payment_facilitator INTERFACE)
+    add_library(x402::payment_facilitator ALIAS x402_payment_facilitator)
+    set_target_properties(x402_payment_facilitator PROPERTIES EXPORT_NAME payment_facilitator)
+    target_link_libraries(x402_payment_facilitator INTERFACE x402::payment OpenSSL::SSL OpenSSL::Crypto)
+    if(X402_SESSION_INSTALL)
+        # Consumers that link it need find_dependency(OpenSSL) in x402-sessionConfig.cmake.
+        install(TARGETS x402_payment_facilitator EXPORT x402-session-targets)
+    endif()
 endif()
 
 if(X402_SESSION_WITH_LOCAL_VERIFIER)
