@@ -10,7 +10,13 @@ packages=(
     catch2                # v2 (2.13), the one Debian has
     libsecp256k1-dev libcrypto++-dev   # x402::payment_local: signature recovery, Keccak-256
     libhiredis-dev redis-server redis-tools   # RedisStore; its tests start their own servers
+    libssl-dev openssl              # x402::payment_facilitator (TLS); openssl makes the test certificates
+    clang-14 libclang-rt-14-dev     # the x402 header fuzzer (libFuzzer with ASan/UBSan)
 )
+# node and npm: the interop tests with the official npm clients. Only from
+# Debian when absent: a NodeSource node brings its own npm, which Debian's
+# npm package would conflict with.
+command -v node >/dev/null 2>&1 && command -v npm >/dev/null 2>&1 || packages+=(nodejs npm)
 # Callers add what only they need, e.g. the benchmarks: libbenchmark-dev nodejs npm.
 # shellcheck disable=SC2206
 packages+=(${X402_SESSION_EXTRA_PACKAGES:-})
