@@ -10,7 +10,7 @@ endif()
 
 if(X402_SESSION_SANITIZE)
     target_compile_options(x402_session_project_flags INTERFACE
-        -fsanitize=${X402_SESSION_SANITIZE} -fno-omit-frame-pointer -fno-sanitize-recover=all -g)
+        -fsanitize=${X402_SESSION_SANITIZE} -fno-omit-frame-pointer -fno-sanitize-recover=all)
     target_link_options(x402_session_project_flags INTERFACE -fsanitize=${X402_SESSION_SANITIZE})
     if(CMAKE_CXX_COMPILER_ID STREQUAL "Clang" AND X402_SESSION_SANITIZE MATCHES "undefined")
         # clang 14's -fsanitize=function cannot compile coroutine code.
