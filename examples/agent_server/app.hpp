@@ -1,22 +1,42 @@
-// The agent server's command line and main loop, shared by the example
-// (examples/agent_server.cpp, no payment verifier yet) and the interop test's
-// server (tests/mcp/agent_server_double.cpp, with a test-double gate).
+// The agent server's command line and main loop (examples/agent_server.cpp).
+// The x402 gate (include/x402/mcp/x402_gate.hpp) verifies payments with the
+// verifier chosen by --verifier: offline (LocalVerifier, development and test
+// networks only) or a facilitator URL (FacilitatorVerifier). The store comes
+// from --store (x402::session::make_store when built with the Redis store).
 #pragma once
 
 #include "agent_server/tools.hpp"
 
 #include <x402/mcp.hpp>
+#include <x402/mcp/x402_gate.hpp>
+#include <x402/payment/hook.hpp>
+#include <x402/payment/networks.hpp>
 #include <x402/session.hpp>
+
+#if X402_AGENT_SERVER_LOCAL_VERIFIER
+#include <x402/payment/local_verifier.hpp>
+#endif
+#if X402_AGENT_SERVER_FACILITATOR
+#include <x402/payment/facilitator_verifier.hpp>
+#endif
+#if X402_AGENT_SERVER_REDIS
+#include <x402/session/redis/store_url.hpp>
+#endif
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
 
 #include <csignal>
 #include <cstdlib>
 #include <exception>
+#include <array>
+#include <chrono>
+#include <cstdint>
 #include <functional>
 #include <iostream>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -31,22 +51,61 @@ struct Options {
     /// ADDRESS:PORT to listen on ([v6]:PORT for IPv6); port 0 picks a free one.
     std::string address = "127.0.0.1";
     unsigned short port = 8402;
-    /// Session store: memory:// (default). redis:// is reserved for the Redis store.
+    /// Session store: memory:// (default), redis://..., redis+cluster://...
     std::string store = "memory://";
+    /// Payment verifier: "none" (default: paid calls are refused with their
+    /// price), "offline" (LocalVerifier) or a facilitator URL.
+    std::string verifier = "none";
+    /// Allow --verifier offline on a network that is not a known test network.
+    bool allow_offline_mainnet = false;
     Pricing pricing;
     /// io threads in --serve mode.
     unsigned threads = 2;
 };
 
 inline const char* usage =
-    "usage: agent-server [--serve] [--listen ADDRESS:PORT] [--store URL] [--pay-to ADDRESS]\n"
-    "                    [--network NAME] [--asset ADDRESS --asset-name NAME --asset-version V] [--threads N]\n"
+    "usage: agent-server [--serve] [--listen ADDRESS:PORT] [--verifier offline|URL|none] [--store URL]\n"
+    "                    [--pay-to ADDRESS] [--network NAME] [--asset ADDRESS --asset-name NAME --asset-version V]\n"
+    "                    [--allow-offline-mainnet] [--threads N]\n"
     "  --listen   default 127.0.0.1:8402 (port 0: any free port; the chosen one is printed)\n"
-    "  --store    memory:// (default); redis://HOST:PORT is not wired in yet\n"
+    "  --verifier how paid calls are verified:\n"
+    "               none     (default) every paid call is refused with its payment requirements\n"
+    "               offline  LocalVerifier: checks the EIP-3009 signature, amount, recipient and\n"
+    "                        validity window offline, but sees no balance and MOVES NO FUNDS (its\n"
+    "                        'settlement' is a no-op). Development and test networks only: refused\n"
+    "                        on any other network (e.g. eip155:8453, Base mainnet) unless\n"
+    "                        --allow-offline-mainnet is given as well\n"
+    "               URL      an x402 facilitator (http(s)://HOST[:PORT][/PATH]), e.g. https://x402.org/facilitator\n"
+    "  --store    memory:// (default), redis://[user:password@]HOST[:PORT][/DB] or\n"
+    "             redis+cluster://HOST:PORT[,HOST:PORT...]\n"
     "  --pay-to   recipient of payments (default 0x209693Bc6afc0C5328bA36FaF03C514EF312287C)\n"
     "  --network  eip155:84532 (Base Sepolia, default) or eip155:8453 (Base); others need --asset\n"
     "  --serve    keep serving MCP on http://ADDRESS:PORT/mcp until SIGINT/SIGTERM;\n"
     "             without it: a short demo of the MCP answers, then exit\n";
+
+/// True for the EVM test networks (and local dev chains) where offline
+/// verification is acceptable.
+inline bool is_test_network(const std::string& network) {
+    static constexpr std::array<std::uint64_t, 12> test_chains{
+        84532,      // Base Sepolia
+        11155111,   // Ethereum Sepolia
+        43113,      // Avalanche Fuji
+        80002,      // Polygon Amoy
+        1328,       // Sei testnet
+        11124,      // Abstract testnet
+        2201,       // Stable testnet
+        324705682,  // SKALE Base Sepolia
+        31337,      // Hardhat / Anvil
+        1337,       // local dev chains
+        421614,     // Arbitrum Sepolia
+        11155420,   // OP Sepolia
+    };
+    const std::optional<std::uint64_t> id = x402::payment::evm_chain_id(network);
+    if (!id) return false;
+    for (std::uint64_t test : test_chains)
+        if (test == *id) return true;
+    return false;
+}
 
 /// Parses argv; nullopt (after printing why) on a usage error.
 inline std::optional<Options> parse(int argc, char** argv) {
@@ -61,6 +120,10 @@ inline std::optional<Options> parse(int argc, char** argv) {
         const std::string_view flag = args[i];
         if (flag == "--serve") {
             options.serve = true;
+            continue;
+        }
+        if (flag == "--allow-offline-mainnet") {
+            options.allow_offline_mainnet = true;
             continue;
         }
         if (flag == "--help" || flag == "-h") {
@@ -85,6 +148,8 @@ inline std::optional<Options> parse(int argc, char** argv) {
             options.address = host;
         } else if (flag == "--store") {
             options.store = value;
+        } else if (flag == "--verifier") {
+            options.verifier = value;
         } else if (flag == "--pay-to") {
             options.pricing.pay_to = value;
         } else if (flag == "--network") {
@@ -114,30 +179,35 @@ inline std::optional<Options> parse(int argc, char** argv) {
     } else if (options.pricing.network != "eip155:84532") {
         return fail("no default USDC asset for network " + options.pricing.network + ": pass --asset");
     }
+    if (options.verifier == "offline" && !is_test_network(options.pricing.network) && !options.allow_offline_mainnet)
+        return fail("--verifier offline moves no funds and sees no balances: it is for development and test "
+                    "networks only, and " + options.pricing.network +
+                    " is not a known test network (pass --allow-offline-mainnet to override)");
     return options;
 }
 
 /// The session store named by `url`, or nullopt (after printing why).
-inline std::optional<x402::session::AnyStore> make_store(const std::string& url) {
-    if (url == "memory://" || url == "memory:" || url == "memory")
-        return x402::session::AnyStore::make<x402::session::InMemoryStore>();
-    if (url.rfind("redis://", 0) == 0) {
-        // TODO(redis): construct the Redis store (include/x402/session/redis_store.hpp) here once it lands.
-        std::cerr << "agent-server: redis:// stores are not wired into this example yet\n";
+inline std::optional<x402::session::AnyStore> make_store(boost::asio::any_io_executor executor, const std::string& url) {
+#if X402_AGENT_SERVER_REDIS
+    try {
+        return x402::session::make_store(std::move(executor), url);
+    } catch (const std::exception& error) {
+        std::cerr << "agent-server: --store " << url << ": " << error.what() << '\n';
         return std::nullopt;
     }
-    std::cerr << "agent-server: unknown store URL " << url << " (memory:// or redis://HOST:PORT)\n";
+#else
+    (void)executor;
+    if (url == "memory://" || url == "memory") return x402::session::AnyStore::make<x402::session::InMemoryStore>();
+    std::cerr << "agent-server: --store " << url
+              << ": this build has no Redis store (configure with X402_SESSION_REDIS=ON); use memory://\n";
     return std::nullopt;
+#endif
 }
-
-/// Makes the gate for priced tools from the server's session plugin.
-using GateFactory = std::function<x402::mcp::PaymentGate(const x402::session::SessionPlugin&)>;
 
 /// The gate of a server without a payment verifier: every paid call is
 /// refused with the tool's payment requirements (so clients see the price),
-/// and no handler of a paid tool ever runs. This is what the example uses
-/// until the x402 hook (include/x402/payment/hook.hpp) is wired in.
-inline x402::mcp::PaymentGate refusing_gate(const x402::session::SessionPlugin&) {
+/// and no handler of a paid tool ever runs (--verifier none).
+inline x402::mcp::PaymentGate refusing_gate() {
     return [](x402::mcp::PaidToolCall call) -> x402::mcp::awaitable<x402::mcp::GateOutcome> {
         json required = call.price;
         required["error"] = call.payment.is_null() ? "payment_required"
@@ -159,6 +229,48 @@ inline x402::mcp::Reply demo_post(x402::mcp::McpEndpoint& endpoint, const json& 
     io.run();
     if (error) std::rethrow_exception(error);
     return reply;
+}
+
+/// The gate for `options.verifier`, or nullptr (after printing why).
+inline x402::mcp::PaymentGate make_gate(const Options& options, const x402::session::SessionPlugin& sessions,
+                                        boost::asio::any_io_executor executor) {
+    namespace xp = x402::payment;
+    if (options.verifier == "none") {
+        std::cerr << "agent-server: no --verifier: every paid call is refused with its payment requirements\n";
+        return refusing_gate();
+    }
+    if (options.verifier == "offline") {
+#if X402_AGENT_SERVER_LOCAL_VERIFIER
+        std::cerr << "agent-server: offline verification on " << options.pricing.network
+                  << ": signatures are checked, NO FUNDS MOVE (development/test networks only)\n";
+        auto hook = std::make_shared<xp::PaymentHook<xp::LocalVerifier>>(sessions, xp::LocalVerifier{});
+        return x402::mcp::make_x402_gate(std::move(hook));
+#else
+        std::cerr << "agent-server: --verifier offline: this build has no LocalVerifier "
+                     "(configure with X402_SESSION_WITH_LOCAL_VERIFIER=ON)\n";
+        return nullptr;
+#endif
+    }
+    if (options.verifier.rfind("http://", 0) == 0 || options.verifier.rfind("https://", 0) == 0) {
+#if X402_AGENT_SERVER_FACILITATOR
+        try {
+            xp::FacilitatorVerifier verifier(executor, options.verifier);
+            std::cerr << "agent-server: payments verified and settled by the facilitator " << verifier.url() << '\n';
+            auto hook = std::make_shared<xp::PaymentHook<xp::FacilitatorVerifier>>(sessions, std::move(verifier));
+            return x402::mcp::make_x402_gate(std::move(hook));
+        } catch (const std::exception& error) {
+            std::cerr << "agent-server: --verifier " << options.verifier << ": " << error.what() << '\n';
+            return nullptr;
+        }
+#else
+        (void)executor;
+        std::cerr << "agent-server: --verifier URL: the facilitator verifier is not available in this build yet "
+                     "(configure with X402_SESSION_WITH_FACILITATOR_VERIFIER=ON); use --verifier offline on a test network\n";
+        return nullptr;
+#endif
+    }
+    std::cerr << "agent-server: unknown --verifier " << options.verifier << " (offline, none or an http(s):// URL)\n";
+    return nullptr;
 }
 
 /// Without --serve: the MCP answers of a short session, straight through the
@@ -195,14 +307,14 @@ inline int demo(x402::mcp::McpEndpoint& endpoint) {
 }
 
 /// The whole program: parse, build the store, tools and gate, then demo or serve.
-inline int run(int argc, char** argv, const GateFactory& make_gate) {
+inline int run(int argc, char** argv) {
     const std::optional<Options> options = parse(argc, argv);
     if (!options) return 2;
-    std::optional<x402::session::AnyStore> store = make_store(options->store);
+    boost::asio::io_context io;
+    std::optional<x402::session::AnyStore> store = make_store(io.get_executor(), options->store);
     if (!store) return 2;
     const x402::session::SessionPlugin sessions(std::move(*store));
 
-    boost::asio::io_context io;
     x402::mcp::ServerOptions server_options;
     server_options.address = options->address;
     server_options.port = options->port;
@@ -211,7 +323,15 @@ inline int run(int argc, char** argv, const GateFactory& make_gate) {
         "Stores and retrieves content per x402 signer: put-content ($0.01) and get-content ($0.001).";
     x402::mcp::Server server(io, server_options, sessions);
     add_content_tools(server.tools(), options->pricing);
-    server.set_payment_gate(make_gate(sessions));
+    try {
+        x402::mcp::check_x402_price(price(options->pricing, "put-content", "check", "10000"));
+    } catch (const std::exception& error) {
+        std::cerr << "agent-server: bad pricing options: " << error.what() << '\n';
+        return 2;
+    }
+    x402::mcp::PaymentGate gate = make_gate(*options, sessions, io.get_executor());
+    if (!gate) return 2;
+    server.set_payment_gate(std::move(gate));
 
     if (!options->serve) return demo(server.endpoint());
 
@@ -223,9 +343,16 @@ inline int run(int argc, char** argv, const GateFactory& make_gate) {
                   << error.what() << '\n';
         return 1;
     }
+    // Stop accepting and close the connections; then, after a grace period
+    // for answers in flight, stop the loop: a Redis store keeps connections
+    // (and their timers) on `io` that would otherwise keep it running.
     boost::asio::signal_set signals(io, SIGINT, SIGTERM);
-    signals.async_wait([&server](const boost::system::error_code& error, int) {
-        if (!error) server.stop();
+    boost::asio::steady_timer grace(io);
+    signals.async_wait([&server, &grace, &io](const boost::system::error_code& error, int) {
+        if (error) return;
+        server.stop();
+        grace.expires_after(std::chrono::seconds(2));
+        grace.async_wait([&io](const boost::system::error_code&) { io.stop(); });
     });
     const std::string host = bound.address().is_v6() ? "[" + bound.address().to_string() + "]"
                                                      : bound.address().to_string();

@@ -5,6 +5,15 @@
 
 #include <catch2/catch.hpp>
 
+#if X402_MCP_TEST_GATE
+#include <x402/mcp/x402_gate.hpp>
+#include <x402/payment/local_verifier.hpp>
+
+#include <cstdint>
+#include <fstream>
+#include <memory>
+#endif
+
 using namespace mcp_test;
 
 namespace {
@@ -432,3 +441,105 @@ TEST_CASE("jsonrpc: deeply nested JSON is refused before parsing", "[mcp][jsonrp
           std::string(1000, '[') + "\"\\\"{");
     CHECK(mcp::detail::json_depth("{\"a\":[{}]}") == 3);
 }
+
+#if X402_MCP_TEST_GATE
+// The real gate: x402::mcp::make_x402_gate over a PaymentHook with the offline
+// LocalVerifier, on payments signed by the official x402 client libraries
+// (tests/x402/vectors.json, made for exactly the requirements of test_price()).
+// The end-to-end version, with fresh payments, is mcp.interop.official_clients.
+namespace {
+
+json vector_named(const std::string& id) {
+    std::ifstream in(X402_MCP_TEST_VECTORS);
+    const json all = json::parse(in);
+    for (const json& v : all["vectors"])
+        if (v["id"] == id) return v;
+    throw std::runtime_error("no test vector " + id);
+}
+
+struct GateFixture {
+    explicit GateFixture(std::uint64_t now) {
+        add_test_tools(endpoint.tools());
+        namespace xp = x402::payment;
+        xp::LocalVerifierOptions options;
+        options.clock = [now] { return now; };
+        xp::InMemoryReplayGuardOptions guard_options;
+        guard_options.clock = options.clock;  // the vectors' time, also for the replay guard
+        auto hook = std::make_shared<xp::PaymentHook<xp::LocalVerifier>>(sessions, xp::LocalVerifier(options),
+                                                                          xp::InMemoryReplayGuard(guard_options));
+        endpoint.set_payment_gate(mcp::make_x402_gate(std::move(hook)));
+        session = open_session(endpoint);
+    }
+    json call(int id, json payment) {
+        return body_of(post(endpoint, call_request(id, "remember", {{"value", "blue"}}, std::move(payment)), session))["result"];
+    }
+    xs::SessionPlugin sessions;
+    mcp::McpEndpoint endpoint{sessions};
+    std::string session;
+};
+
+void check_refused(const json& result, const std::string& reason) {
+    CHECK(result["isError"] == true);
+    CHECK(result["structuredContent"]["error"] == reason);
+    CHECK(result["structuredContent"]["x402Version"] == 2);
+    CHECK(result["structuredContent"]["accepts"] == test_price()["accepts"]);
+    CHECK(result["structuredContent"]["resource"] == test_price()["resource"]);
+    CHECK(json::parse(result["content"][0]["text"].get<std::string>()) == result["structuredContent"]);
+    CHECK_FALSE(result.contains("_meta"));
+}
+
+}  // namespace
+
+TEST_CASE("x402 gate: a verified payment runs the tool as its payer and attaches the receipt", "[mcp][x402gate]") {
+    const json valid = vector_named("v2-valid");
+    GateFixture f(valid["verifyAt"].get<std::uint64_t>());
+    const std::string payer = valid["expected"]["payer"].get<std::string>();
+
+    const json paid = f.call(1, valid["decodedPayload"]);
+    REQUIRE_FALSE(paid.contains("isError"));
+    const json seen = paid["structuredContent"];
+    CHECK(seen["success"] == true);
+    CHECK(seen["previous"] == nullptr);
+    const std::string session_payer = seen["sessionPayer"].get<std::string>();
+    CHECK(xs::detail::normalise_payer(session_payer) == xs::detail::normalise_payer(payer));
+    CHECK(seen["payerBefore"] == session_payer);
+    CHECK(seen["payerMiddle"] == session_payer);
+    CHECK(seen["payerAfter"] == session_payer);
+    const json receipt = paid["_meta"]["x402/payment-response"];
+    CHECK(receipt["success"] == true);
+    CHECK(receipt["payer"] == payer);
+    CHECK(receipt["network"] == "eip155:84532");
+
+    SECTION("the same payment again is refused and the tool does not run") {
+        check_refused(f.call(2, valid["decodedPayload"]), "invalid_exact_evm_nonce_already_used");
+        auto stored = [] { return xs::get_session()->get("value"); };
+        const std::optional<std::string> value =
+            test_support::run(f.sessions.run(xs::VerifiedPayer::assume_verified(payer), stored));
+        CHECK(value == std::optional<std::string>("blue"));
+    }
+}
+
+TEST_CASE("x402 gate: no payment is refused with the payment requirements", "[mcp][x402gate]") {
+    GateFixture f(vector_named("v2-valid")["verifyAt"].get<std::uint64_t>());
+    check_refused(f.call(1, nullptr), "payment_required");
+}
+
+TEST_CASE("x402 gate: invalid payments are refused with the verifier's reason", "[mcp][x402gate]") {
+    SECTION("a bad signature") {
+        const json bad = vector_named("v2-bad-signature");
+        GateFixture f(bad["verifyAt"].get<std::uint64_t>());
+        check_refused(f.call(1, bad["decodedPayload"]), "invalid_exact_evm_signature");
+    }
+    SECTION("an expired authorization") {
+        const json valid = vector_named("v2-valid");
+        GateFixture f(valid["verifyAt"].get<std::uint64_t>() + 3600);
+        check_refused(f.call(1, valid["decodedPayload"]), "invalid_exact_evm_payload_authorization_valid_before");
+    }
+    SECTION("a payment that is not an object") {
+        GateFixture f(vector_named("v2-valid")["verifyAt"].get<std::uint64_t>());
+        const json result = f.call(1, "not a payment");
+        CHECK(result["isError"] == true);
+        CHECK(result["structuredContent"]["error"].get<std::string>().rfind("invalid_", 0) == 0);
+    }
+}
+#endif

@@ -1,7 +1,9 @@
 // TEST DOUBLE, NEVER SHIP: a PaymentGate that believes whichever payer the
-// request names. It stands in for the x402 hook until that is wired, so that
-// the MCP tests can run paid tools in a payer's session. Anyone can claim any
-// payer through it: it lives in tests/ only, on purpose.
+// request names. Only the endpoint/HTTP unit tests use it, to run paid tools
+// in a chosen payer's session without signing payments; the real gate
+// (x402/mcp/x402_gate.hpp) is tested with signed payments ([x402gate] tests,
+// mcp.interop.official_clients). Anyone can claim any payer through it: it
+// lives in tests/ only, on purpose.
 //
 // The "payment" it reads is `params._meta["x402/payment"] = {"testPayer": "0x…"}`.
 // With no payment (or no testPayer) it answers the x402 MCP payment-required

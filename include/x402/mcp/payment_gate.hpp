@@ -85,8 +85,10 @@ struct GateOutcome {
 /// it (they run with no session). It must not let the handler see a payer
 /// that was not verified. Called concurrently from several requests.
 ///
-/// The x402 hook plugs in here (include/x402/payment/hook.hpp); with the
-/// agent server's price format (a PaymentRequired without `error`), roughly:
+/// The x402 hook plugs in here (include/x402/payment/hook.hpp): use
+/// x402::mcp::make_x402_gate (include/x402/mcp/x402_gate.hpp, target
+/// x402::mcp_x402). With the agent server's price format (a PaymentRequired
+/// without `error`) it does, roughly:
 ///
 ///     PaymentGate gate = [&hook](PaidToolCall call) -> awaitable<GateOutcome> {
 ///         auto required = x402::payment::parse_payment_required(call.price);  // checked at start-up
