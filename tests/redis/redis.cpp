@@ -4,6 +4,7 @@
 // MOVED), the replay guard, make_store, and fault tests on servers of their
 // own (killed during a load, restarted, AOF persistence across a restart).
 #include <x402/session/redis/replay_guard.hpp>
+#include <x402/payment/redis_replay_guard.hpp>
 #include <x402/session/redis/store_url.hpp>
 #include <x402/session/redis_store.hpp>
 
@@ -443,6 +444,27 @@ TEST_CASE("redis: the replay guard refuses a replay across instances", "[redis][
     }
     for (auto& racer : racers) racer.join();
     REQUIRE(wins.load() == 1);
+}
+
+TEST_CASE("redis: the x402 hook's shared replay guard holds a payment until its validBefore", "[redis][replay]") {
+    IoThreads threads;
+    const auto prefix = unique_prefix() + ":replay:";
+    std::uint64_t now = 1'767'225'000;
+    const x402::payment::UnixClock clock = [&now] { return now; };
+    x402::payment::SharedReplayGuard first(redis::RedisReplayGuard(threads.executor(), server_url("X402_REDIS_URL"), prefix),
+                                           clock);
+    x402::payment::SharedReplayGuard second(
+        redis::RedisReplayGuard(threads.executor(), server_url("X402_REDIS_URL"), prefix), clock);
+    const x402::payment::ReplayKey key{"eip155:84532", "0xasset", "0xpayer", "0xnonce"};
+    const x402::payment::ReplayKey other{"eip155:84532", "0xasset", "0xpayer", "0xother"};
+    REQUIRE(run(first.try_claim(key, now + 60)));
+    REQUIRE_FALSE(run(second.try_claim(key, now + 60)));  // another instance sees the claim
+    REQUIRE(run(second.try_claim(other, now + 60)));
+    // Held until validBefore has passed, and no longer.
+    CHECK(x402::payment::SharedReplayGuard::claim_lifetime(now + 60, now) == 61s);
+    CHECK(x402::payment::SharedReplayGuard::claim_lifetime(now, now) == 1s);
+    CHECK(x402::payment::SharedReplayGuard::claim_lifetime(now - 5, now) == 1s);
+    CHECK(x402::payment::SharedReplayGuard::claim_lifetime(~std::uint64_t{0}, now) <= std::chrono::hours(24 * 365 * 100));
 }
 
 TEST_CASE("redis: make_store picks the store from the URL", "[redis][url]") {
