@@ -216,6 +216,27 @@ inline x402::mcp::PaymentGate refusing_gate() {
     };
 }
 
+/// The same for plain HTTP routes: 402 with the route's payment requirements.
+inline x402::mcp::HttpPaymentGate refusing_http_gate() {
+    return [](x402::mcp::PaidHttpRequest request) -> x402::mcp::awaitable<x402::mcp::HttpResponse> {
+        json required = request.price;
+        const bool paid = request.header("X-PAYMENT") || request.header("PAYMENT-SIGNATURE");
+        required["error"] = paid ? "this server has no payment verifier configured" : "payment_required";
+        x402::mcp::HttpResponse refused = x402::mcp::HttpResponse::json_body(required, 402);
+        auto parsed = x402::payment::parse_payment_required(required);
+        if (parsed)
+            refused.headers.emplace_back("PAYMENT-REQUIRED", x402::payment::encode_payment_required_header(*parsed));
+        co_return refused;
+    };
+}
+
+/// The gates of a server: MCP tools and plain HTTP routes, sharing one hook
+/// (one replay guard).
+struct Gates {
+    x402::mcp::PaymentGate mcp;
+    x402::mcp::HttpPaymentGate http;
+};
+
 inline x402::mcp::Reply demo_post(x402::mcp::McpEndpoint& endpoint, const json& message,
                                   std::optional<std::string> session) {
     boost::asio::io_context io;
@@ -231,24 +252,24 @@ inline x402::mcp::Reply demo_post(x402::mcp::McpEndpoint& endpoint, const json& 
     return reply;
 }
 
-/// The gate for `options.verifier`, or nullptr (after printing why).
-inline x402::mcp::PaymentGate make_gate(const Options& options, const x402::session::SessionPlugin& sessions,
+/// The gates for `options.verifier`, or nullopt (after printing why).
+inline std::optional<Gates> make_gates(const Options& options, const x402::session::SessionPlugin& sessions,
                                         boost::asio::any_io_executor executor) {
     namespace xp = x402::payment;
     if (options.verifier == "none") {
         std::cerr << "agent-server: no --verifier: every paid call is refused with its payment requirements\n";
-        return refusing_gate();
+        return Gates{refusing_gate(), refusing_http_gate()};
     }
     if (options.verifier == "offline") {
 #if X402_AGENT_SERVER_LOCAL_VERIFIER
         std::cerr << "agent-server: offline verification on " << options.pricing.network
                   << ": signatures are checked, NO FUNDS MOVE (development/test networks only)\n";
         auto hook = std::make_shared<xp::PaymentHook<xp::LocalVerifier>>(sessions, xp::LocalVerifier{});
-        return x402::mcp::make_x402_gate(std::move(hook));
+        return Gates{x402::mcp::make_x402_gate(hook), x402::mcp::make_x402_http_gate(hook)};
 #else
         std::cerr << "agent-server: --verifier offline: this build has no LocalVerifier "
                      "(configure with X402_SESSION_WITH_LOCAL_VERIFIER=ON)\n";
-        return nullptr;
+        return std::nullopt;
 #endif
     }
     if (options.verifier.rfind("http://", 0) == 0 || options.verifier.rfind("https://", 0) == 0) {
@@ -257,20 +278,20 @@ inline x402::mcp::PaymentGate make_gate(const Options& options, const x402::sess
             xp::FacilitatorVerifier verifier(executor, options.verifier);
             std::cerr << "agent-server: payments verified and settled by the facilitator " << verifier.url() << '\n';
             auto hook = std::make_shared<xp::PaymentHook<xp::FacilitatorVerifier>>(sessions, std::move(verifier));
-            return x402::mcp::make_x402_gate(std::move(hook));
+            return Gates{x402::mcp::make_x402_gate(hook), x402::mcp::make_x402_http_gate(hook)};
         } catch (const std::exception& error) {
             std::cerr << "agent-server: --verifier " << options.verifier << ": " << error.what() << '\n';
-            return nullptr;
+            return std::nullopt;
         }
 #else
         (void)executor;
         std::cerr << "agent-server: --verifier URL: the facilitator verifier is not available in this build yet "
                      "(configure with X402_SESSION_WITH_FACILITATOR_VERIFIER=ON); use --verifier offline on a test network\n";
-        return nullptr;
+        return std::nullopt;
 #endif
     }
     std::cerr << "agent-server: unknown --verifier " << options.verifier << " (offline, none or an http(s):// URL)\n";
-    return nullptr;
+    return std::nullopt;
 }
 
 /// Without --serve: the MCP answers of a short session, straight through the
@@ -323,15 +344,17 @@ inline int run(int argc, char** argv) {
         "Stores and retrieves content per x402 signer: put-content ($0.01) and get-content ($0.001).";
     x402::mcp::Server server(io, server_options, sessions);
     add_content_tools(server.tools(), options->pricing);
+    add_content_routes(server.http_routes(), options->pricing);
     try {
         x402::mcp::check_x402_price(price(options->pricing, "put-content", "check", "10000"));
     } catch (const std::exception& error) {
         std::cerr << "agent-server: bad pricing options: " << error.what() << '\n';
         return 2;
     }
-    x402::mcp::PaymentGate gate = make_gate(*options, sessions, io.get_executor());
-    if (!gate) return 2;
-    server.set_payment_gate(std::move(gate));
+    std::optional<Gates> gates = make_gates(*options, sessions, io.get_executor());
+    if (!gates) return 2;
+    server.set_payment_gate(std::move(gates->mcp));
+    server.set_http_payment_gate(std::move(gates->http));
 
     if (!options->serve) return demo(server.endpoint());
 
@@ -357,6 +380,8 @@ inline int run(int argc, char** argv) {
     const std::string host = bound.address().is_v6() ? "[" + bound.address().to_string() + "]"
                                                      : bound.address().to_string();
     std::cout << "agent-server: listening on http://" << host << ':' << bound.port() << "/mcp" << std::endl;
+    std::cerr << "agent-server: plain HTTP (x402 payment header): GET http://" << host << ':' << bound.port()
+              << "/content/<key>\n";
 
     std::vector<std::thread> threads;
     for (unsigned i = 1; i < options->threads; ++i) threads.emplace_back([&io] { io.run(); });

@@ -1,8 +1,10 @@
 // The two tools of the "x402 sessions" template (typescript-original.md §4),
 // in C++: put-content and get-content keep content per x402 payer, in the
-// session the payment hook opens for the verified payer.
+// session the payment hook opens for the verified payer. The same content is
+// readable over plain HTTP: GET /content/<key>, paid with an x402 header.
 #pragma once
 
+#include <x402/mcp/http_route.hpp>
 #include <x402/mcp/tool.hpp>
 #include <x402/session/context.hpp>
 
@@ -59,6 +61,19 @@ inline mcp::awaitable<mcp::ToolResult> get_content(json arguments) {
     co_return mcp::ToolResult::object({{"success", true}, {"content", std::move(content)}, {"count", count}});
 }
 
+/// GET /content/<key>: get-content over plain HTTP (x402 payment header); the
+/// value as JSON, 404 JSON for a missing key.
+inline mcp::awaitable<mcp::HttpResponse> get_content_http(mcp::HttpRequest request) {
+    auto session = x402::session::get_session();
+    if (!session) co_return mcp::HttpResponse::json_body(json{{"success", false}, {"error", no_signer}}, 401);
+    std::string key = request.rest;
+    const std::optional<std::string> value = co_await session->get(key);
+    if (!value)
+        co_return mcp::HttpResponse::json_body(
+            json{{"success", false}, {"error", "No content found for key \"" + key + "\""}}, 404);
+    co_return mcp::HttpResponse::json_body(json{{"success", true}, {"key", key}, {"value", *value}});
+}
+
 /// Where and how the tools are paid.
 struct Pricing {
     /// CAIP-2 network, e.g. "eip155:84532" (Base Sepolia).
@@ -73,8 +88,8 @@ struct Pricing {
 
 /// The x402 v2 PaymentRequired template of one tool (without `error`):
 /// `amount` is in atomic USDC units (6 decimals: "10000" = $0.01).
-inline json price(const Pricing& pricing, const std::string& tool, const std::string& description,
-                  const std::string& amount) {
+inline json price_of_resource(const Pricing& pricing, const std::string& url, const std::string& description,
+                              const std::string& amount) {
     json requirement = {{"scheme", "exact"},
                         {"network", pricing.network},
                         {"amount", amount},
@@ -83,8 +98,24 @@ inline json price(const Pricing& pricing, const std::string& tool, const std::st
                         {"maxTimeoutSeconds", 60},
                         {"extra", {{"name", pricing.asset_name}, {"version", pricing.asset_version}}}};
     return {{"x402Version", 2},
-            {"resource", {{"url", "mcp://tool/" + tool}, {"description", description}, {"mimeType", "application/json"}}},
+            {"resource", {{"url", url}, {"description", description}, {"mimeType", "application/json"}}},
             {"accepts", json::array({std::move(requirement)})}};
+}
+
+/// The price of one tool (resource "mcp://tool/<name>").
+inline json price(const Pricing& pricing, const std::string& tool, const std::string& description,
+                  const std::string& amount) {
+    return price_of_resource(pricing, "mcp://tool/" + tool, description, amount);
+}
+
+/// Registers GET /content/<key> ($0.001, like get-content).
+inline void add_content_routes(mcp::HttpRouteRegistry& routes, const Pricing& pricing) {
+    mcp::HttpRoute get;
+    get.method = "GET";
+    get.path = "/content/*";
+    get.price = price_of_resource(pricing, "/content", "Read the value of a key from the caller's session", "1000");
+    get.handler = get_content_http;
+    routes.add(std::move(get));
 }
 
 /// Registers put-content ($0.01) and get-content ($0.001).

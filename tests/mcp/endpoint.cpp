@@ -1,4 +1,6 @@
 // The JSON-RPC / MCP layer without sockets: what each POST body answers.
+// Also the real x402 gates (MCP and plain HTTP routes; the latter over a
+// real socket, since the payment travels in HTTP headers).
 #include <x402/mcp/endpoint.hpp>
 
 #include "harness.hpp"
@@ -9,9 +11,16 @@
 #include <x402/mcp/x402_gate.hpp>
 #include <x402/payment/local_verifier.hpp>
 
+#include <x402/mcp/server.hpp>
+
+#include "../../examples/agent_server/tools.hpp"
+#include "http_client.hpp"
+
 #include <cstdint>
 #include <fstream>
 #include <memory>
+#include <thread>
+#include <vector>
 #endif
 
 using namespace mcp_test;
@@ -541,5 +550,177 @@ TEST_CASE("x402 gate: invalid payments are refused with the verifier's reason", 
         CHECK(result["isError"] == true);
         CHECK(result["structuredContent"]["error"].get<std::string>().rfind("invalid_", 0) == 0);
     }
+}
+
+// Plain HTTP routes behind the real x402 HTTP gate (make_x402_http_gate), the
+// payment in the X-PAYMENT / PAYMENT-SIGNATURE header, over a real socket.
+namespace {
+
+/// A vector's PaymentRequired without `error`: a route price.
+json price_of(const std::string& id) {
+    json price = vector_named(id)["paymentRequired"];
+    price.erase("error");
+    return price;
+}
+
+/// Answers the payer it sees before and after a suspension, and its session's.
+mcp::awaitable<mcp::HttpResponse> who_pays(mcp::HttpRequest request) {
+    const json before = payer_json();
+    co_await boost::asio::post(co_await boost::asio::this_coro::executor, boost::asio::use_awaitable);
+    auto session = xs::get_session();
+    co_return mcp::HttpResponse::json_body({{"payerBefore", before},
+                                            {"payerAfter", payer_json()},
+                                            {"sessionPayer", session ? json(session->payer()) : json(nullptr)},
+                                            {"rest", request.rest}});
+}
+
+struct HttpGateServer {
+    explicit HttpGateServer(std::uint64_t now) : server(io, make_options(), sessions) {
+        namespace xp = x402::payment;
+        xp::LocalVerifierOptions options;
+        options.clock = [now] { return now; };
+        xp::InMemoryReplayGuardOptions guard_options;
+        guard_options.clock = options.clock;
+        auto hook = std::make_shared<xp::PaymentHook<xp::LocalVerifier>>(sessions, xp::LocalVerifier(options),
+                                                                          xp::InMemoryReplayGuard(guard_options));
+        server.set_http_payment_gate(mcp::make_x402_http_gate(std::move(hook)));
+        add_route("/v2/*", price_of("v2-valid"));
+        add_route("/v1", price_of("v1-valid-legacy-client"));
+        add_route("/free", std::nullopt);
+        agent_server::add_content_routes(server.http_routes(), agent_server::Pricing{});
+        endpoint = server.start();
+        for (int i = 0; i < 2; ++i) threads.emplace_back([this] { io.run(); });
+    }
+    ~HttpGateServer() {
+        server.stop();
+        for (auto& thread : threads) thread.join();
+    }
+    static mcp::ServerOptions make_options() {
+        mcp::ServerOptions options;
+        options.port = 0;
+        return options;
+    }
+    void add_route(std::string path, std::optional<json> price) {
+        mcp::HttpRoute route;
+        route.method = "GET";
+        route.path = std::move(path);
+        route.price = std::move(price);
+        route.handler = who_pays;
+        server.http_routes().add(std::move(route));
+    }
+
+    xs::SessionPlugin sessions;
+    boost::asio::io_context io;
+    mcp::Server server;
+    boost::asio::ip::tcp::endpoint endpoint;
+    std::vector<std::thread> threads;
+};
+
+std::string header_value(const HttpClient::Response& response, const std::string& name) {
+    const auto found = response.find(name);
+    return found == response.end() ? std::string() : std::string(found->value().data(), found->value().size());
+}
+
+void check_http_refused(const HttpClient::Response& response, const std::string& reason, const json& price) {
+    CHECK(response.result_int() == 402);
+    REQUIRE(response.count("PAYMENT-REQUIRED") == 1);
+    const auto required = x402::payment::decode_payment_required_header(header_value(response, "PAYMENT-REQUIRED"));
+    REQUIRE(required);
+    const json from_header = x402::payment::to_json(*required);
+    CHECK(from_header["x402Version"] == 2);
+    CHECK(from_header["error"] == reason);
+    CHECK(from_header["accepts"] == price["accepts"]);
+    CHECK(from_header["resource"] == price["resource"]);
+    CHECK(header_value(response, "Content-Type") == "application/json");
+    CHECK(json::parse(response.body()) == from_header);
+}
+
+}  // namespace
+
+TEST_CASE("x402 http gate: no payment is 402 with PAYMENT-REQUIRED and a JSON body", "[mcp][x402gate][http]") {
+    HttpGateServer running(vector_named("v2-valid")["verifyAt"].get<std::uint64_t>());
+    HttpClient client(running.endpoint);
+    check_http_refused(client.send(http::verb::get, "/v2/color", ""), "payment_required", price_of("v2-valid"));
+}
+
+TEST_CASE("x402 http gate: PAYMENT-SIGNATURE runs the route as its signer once", "[mcp][x402gate][http]") {
+    const json valid = vector_named("v2-valid");
+    HttpGateServer running(valid["verifyAt"].get<std::uint64_t>());
+    HttpClient client(running.endpoint);
+    const std::string payer = valid["expected"]["payer"].get<std::string>();
+    const std::map<std::string, std::string> headers = {{"PAYMENT-SIGNATURE", valid["headerValue"].get<std::string>()}};
+
+    const auto paid = client.send(http::verb::get, "/v2/color?x=1", "", headers);
+    REQUIRE(paid.result_int() == 200);
+    const json seen = json::parse(paid.body());
+    const std::string session_payer = seen["sessionPayer"].get<std::string>();
+    CHECK(xs::detail::normalise_payer(session_payer) == xs::detail::normalise_payer(payer));
+    CHECK(seen["payerBefore"] == session_payer);
+    CHECK(seen["payerAfter"] == session_payer);
+    CHECK(seen["rest"] == "color");
+    CHECK(paid.count("X-PAYMENT-RESPONSE") == 0);
+    const auto receipt = x402::payment::decode_payment_response_header(header_value(paid, "PAYMENT-RESPONSE"));
+    REQUIRE(receipt);
+    CHECK(receipt->success);
+    CHECK(receipt->payer == std::optional<std::string>(payer));
+
+    // The same payment again: refused, and the handler does not run.
+    check_http_refused(client.send(http::verb::get, "/v2/color", "", headers), "invalid_exact_evm_nonce_already_used",
+                       price_of("v2-valid"));
+}
+
+TEST_CASE("x402 http gate: X-PAYMENT (v1) runs the route as its signer with X-PAYMENT-RESPONSE", "[mcp][x402gate][http]") {
+    const json valid = vector_named("v1-valid-legacy-client");
+    HttpGateServer running(valid["verifyAt"].get<std::uint64_t>());
+    HttpClient client(running.endpoint);
+    const std::map<std::string, std::string> headers = {{"X-PAYMENT", valid["headerValue"].get<std::string>()}};
+
+    const auto paid = client.send(http::verb::get, "/v1", "", headers);
+    REQUIRE(paid.result_int() == 200);
+    const json seen = json::parse(paid.body());
+    CHECK(xs::detail::normalise_payer(seen["sessionPayer"].get<std::string>()) ==
+          xs::detail::normalise_payer(valid["expected"]["payer"].get<std::string>()));
+    CHECK(seen["payerAfter"] == seen["sessionPayer"]);
+    const auto receipt = x402::payment::decode_payment_response_header(header_value(paid, "X-PAYMENT-RESPONSE"));
+    REQUIRE(receipt);
+    CHECK(receipt->success);
+
+    const auto replayed = client.send(http::verb::get, "/v1", "", headers);
+    CHECK(replayed.result_int() == 402);
+    CHECK(json::parse(replayed.body())["error"] == "invalid_exact_evm_nonce_already_used");
+    CHECK(json::parse(replayed.body())["x402Version"] == 1);
+}
+
+TEST_CASE("x402 http gate: a free route runs with no session and ignores payments", "[mcp][x402gate][http]") {
+    const json valid = vector_named("v2-valid");
+    HttpGateServer running(valid["verifyAt"].get<std::uint64_t>());
+    HttpClient client(running.endpoint);
+    const auto answered = client.send(http::verb::get, "/free", "",
+                                  {{"PAYMENT-SIGNATURE", valid["headerValue"].get<std::string>()}});
+    REQUIRE(answered.result_int() == 200);
+    const json seen = json::parse(answered.body());
+    CHECK(seen["payerBefore"] == nullptr);
+    CHECK(seen["payerAfter"] == nullptr);
+    CHECK(seen["sessionPayer"] == nullptr);
+    CHECK(answered.count("PAYMENT-RESPONSE") == 0);
+}
+
+TEST_CASE("x402 http gate: the agent server's GET /content/<key> answers from the payer's session", "[mcp][x402gate][http]") {
+    const json valid = vector_named("v2-valid");
+    const std::string payer = valid["expected"]["payer"].get<std::string>();
+    HttpGateServer running(valid["verifyAt"].get<std::uint64_t>());
+    // The vector pays exactly the agent server's default get-content price.
+    HttpClient client(running.endpoint);
+    const auto refused = client.send(http::verb::get, "/content/color", "");
+    CHECK(refused.result_int() == 402);
+    CHECK(json::parse(refused.body())["accepts"][0]["amount"] == "1000");
+
+    auto store = [] { return xs::get_session()->set("color", "blue"); };
+    test_support::run(running.sessions.run(xs::VerifiedPayer::assume_verified(payer), store));
+    const auto paid = client.send(http::verb::get, "/content/color", "",
+                                  {{"PAYMENT-SIGNATURE", valid["headerValue"].get<std::string>()}});
+    REQUIRE(paid.result_int() == 200);
+    CHECK(json::parse(paid.body()) == json({{"success", true}, {"key", "color"}, {"value", "blue"}}));
+    CHECK(paid.count("PAYMENT-RESPONSE") == 1);
 }
 #endif

@@ -8,6 +8,7 @@
 #include <catch2/catch.hpp>
 
 #include <atomic>
+#include <functional>
 #include <thread>
 #include <vector>
 
@@ -16,9 +17,12 @@ using namespace mcp_test;
 namespace {
 
 struct RunningServer {
-    explicit RunningServer(mcp::ServerOptions options = make_options()) : server(io, std::move(options), sessions) {
+    explicit RunningServer(mcp::ServerOptions options = make_options(),
+                           const std::function<void(mcp::Server&)>& setup = {})
+        : server(io, std::move(options), sessions) {
         add_test_tools(server.tools());
         server.set_payment_gate(mcp::testing::TrustingPaymentGateDouble(sessions));
+        if (setup) setup(server);
         endpoint = server.start();
         for (int i = 0; i < 2; ++i) threads.emplace_back([this] { io.run(); });
     }
@@ -273,4 +277,94 @@ TEST_CASE("http: concurrent clients keep their payers apart", "[mcp][http]") {
     for (auto& thread : threads) thread.join();
     CHECK(failed == 0);
     CHECK(wrong == 0);
+}
+
+namespace {
+
+/// A plain route: echoes what it was sent and the payer it sees.
+mcp::awaitable<mcp::HttpResponse> echo_route(mcp::HttpRequest request) {
+    co_await boost::asio::post(co_await boost::asio::this_coro::executor, boost::asio::use_awaitable);
+    mcp::HttpResponse response = mcp::HttpResponse::json_body({{"method", request.method},
+                                                               {"path", request.path},
+                                                               {"rest", request.rest},
+                                                               {"body", request.body},
+                                                               {"header", request.header("x-test").value_or("")},
+                                                               {"payer", payer_json()},
+                                                               {"session", xs::get_session().has_value()}});
+    response.headers.emplace_back("X-Route", "echo");
+    co_return response;
+}
+
+mcp::awaitable<mcp::HttpResponse> throwing_route(mcp::HttpRequest) {
+    co_await boost::asio::post(co_await boost::asio::this_coro::executor, boost::asio::use_awaitable);
+    throw std::runtime_error("kaput");
+}
+
+mcp::HttpRoute make_route(std::string method, std::string path, mcp::HttpHandler handler = echo_route,
+                          std::optional<json> price = std::nullopt) {
+    mcp::HttpRoute route;
+    route.method = std::move(method);
+    route.path = std::move(path);
+    route.handler = std::move(handler);
+    route.price = std::move(price);
+    return route;
+}
+
+void add_plain_routes(mcp::Server& server) {
+    server.http_routes().add(make_route("GET", "/health"));
+    server.http_routes().add(make_route("POST", "/items/*"));
+    server.http_routes().add(make_route("GET", "/boom", throwing_route));
+    server.http_routes().add(make_route("GET", "/paid", echo_route, test_price()));  // no HTTP gate set
+}
+
+}  // namespace
+
+TEST_CASE("http routes: a route colliding with the MCP path is rejected", "[mcp][http][routes]") {
+    xs::SessionPlugin sessions;
+    boost::asio::io_context io;
+    mcp::Server server(io, RunningServer::make_options(), sessions);
+    CHECK_THROWS_AS(server.http_routes().add(make_route("GET", "/mcp")), std::invalid_argument);
+    CHECK_THROWS_AS(server.http_routes().add(make_route("POST", "/mc*")), std::invalid_argument);
+    CHECK_THROWS_AS(server.http_routes().add(make_route("GET", "/*")), std::invalid_argument);
+    CHECK_THROWS_AS(server.http_routes().add(make_route("GET", "relative")), std::invalid_argument);
+    CHECK_THROWS_AS(server.http_routes().add(make_route("GET", "/x", nullptr)), std::invalid_argument);
+    server.http_routes().add(make_route("GET", "/mcp/other"));
+    CHECK_THROWS_AS(server.http_routes().add(make_route("GET", "/mcp/other")), std::invalid_argument);
+}
+
+TEST_CASE("http routes: free routes run with no session next to the MCP endpoint", "[mcp][http][routes]") {
+    RunningServer running(RunningServer::make_options(), add_plain_routes);
+    HttpClient client = running.client();
+
+    const auto health = client.send(http::verb::get, "/health?probe=1", "", {{"X-Test", "yes"}});
+    REQUIRE(health.result_int() == 200);
+    CHECK(health[http::field::content_type] == "application/json");
+    CHECK(health["X-Route"] == "echo");
+    const json seen = json::parse(health.body());
+    CHECK(seen["method"] == "GET");
+    CHECK(seen["path"] == "/health");
+    CHECK(seen["header"] == "yes");
+    CHECK(seen["payer"] == nullptr);
+    CHECK(seen["session"] == false);
+
+    const auto posted = client.send(http::verb::post, "/items/a/b", "hello");
+    REQUIRE(posted.result_int() == 200);
+    CHECK(json::parse(posted.body())["rest"] == "a/b");
+    CHECK(json::parse(posted.body())["body"] == "hello");
+
+    // The MCP endpoint still answers on the same connection.
+    CHECK(client.post(initialize_request("2025-11-25").dump()).result_int() == 200);
+
+    CHECK(client.send(http::verb::get, "/nowhere", "").result_int() == 404);
+    CHECK(client.send(http::verb::get, "/items/", "").result_int() == 404);
+    const auto wrong_method = client.send(http::verb::get, "/items/a", "");
+    CHECK(wrong_method.result_int() == 405);
+    CHECK(wrong_method[http::field::allow] == "POST");
+    const auto boom = client.send(http::verb::get, "/boom", "");
+    CHECK(boom.result_int() == 500);
+    CHECK(json::parse(boom.body())["error"] == "Error: kaput");
+    // Priced, but the server has no HTTP payment gate: the handler never runs.
+    const auto paid = client.send(http::verb::get, "/paid", "");
+    CHECK(paid.result_int() == 500);
+    CHECK_FALSE(json::parse(paid.body()).contains("path"));
 }

@@ -1,10 +1,12 @@
 // The MCP Streamable HTTP transport over Boost.Beast: POST /mcp answers JSON
 // (never SSE), GET /mcp is 405, DELETE /mcp ends a session. Keep-alive, a
 // request-size limit (413), Origin checking (403), one strand per connection
-// and per request.
+// and per request. Plain HTTP routes (http_route.hpp) are served next to it,
+// priced ones through an HttpPaymentGate (x402 payment headers).
 #pragma once
 
 #include <x402/mcp/endpoint.hpp>
+#include <x402/mcp/http_route.hpp>
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
@@ -122,12 +124,15 @@ struct ServerState {
         : io(io_context),
           options(std::move(server_options)),
           endpoint(std::move(sessions), options.endpoint),
+          routes(options.path),
           acceptor(io_context),
           accept_strand(asio::make_strand(io_context)) {}
 
     asio::io_context& io;
     const ServerOptions options;
     McpEndpoint endpoint;
+    HttpRouteRegistry routes;
+    HttpPaymentGate http_gate;
     // On the plain executor: never on a payer's ContextExecutor. Used only
     // from `accept_strand` once the server has started.
     asio::ip::tcp::acceptor acceptor;
@@ -141,12 +146,82 @@ struct ServerState {
 using StatePtr = std::shared_ptr<ServerState>;
 using Request = http::request<http::string_body>;
 
+inline HttpResponse route_error(unsigned status, std::string message) {
+    return HttpResponse::json_body(json{{"error", std::move(message)}}, status);
+}
+
+/// Runs one plain HTTP route: free with no session, priced through the gate.
+inline awaitable<HttpResponse> run_route(StatePtr state, std::shared_ptr<const HttpRoute> route, HttpRequest request) {
+    auto shared_request = std::make_shared<const HttpRequest>(std::move(request));
+    HttpInvocation invoke = [route, shared_request]() { return route->handler(*shared_request); };
+    std::optional<std::string> failure;
+    HttpResponse response;
+    try {
+        if (!route->price) {
+            auto op = state->endpoint.sessions().run_without_payer(std::move(invoke));
+            response = co_await std::move(op);
+        } else if (state->http_gate) {
+            HttpHeaderLookup lookup = [shared_request](std::string_view name) { return shared_request->header(name); };
+            PaidHttpRequest paid(*route->price, std::move(lookup), std::move(invoke));
+            auto op = state->http_gate(std::move(paid));
+            response = co_await std::move(op);
+        } else {
+            response = route_error(500, "This route requires payment, and this server has no payment verifier");
+        }
+    } catch (const std::exception& error) {
+        failure = error.what();
+    } catch (...) {
+        failure = "unknown exception";
+    }
+    if (failure) co_return route_error(500, "Error: " + *failure);
+    co_return response;
+}
+
+/// Answers a request for a path other than the MCP endpoint's.
+inline awaitable<Response> answer_route(StatePtr state, Request request, std::string path) {
+    const unsigned version = request.version();
+    const bool keep_alive = request.keep_alive();
+    const auto method_text = request.method_string();
+    const std::string method(method_text.data(), method_text.size());
+    bool path_known = false;
+    std::shared_ptr<const HttpRoute> route = state->routes.find(method, path, path_known);
+    if (!route) {
+        if (!path_known) co_return make_response(404, version, keep_alive, "Not Found\n", "text/plain");
+        Response response = make_response(405, version, keep_alive, "Method Not Allowed\n", "text/plain");
+        response.set(http::field::allow, state->routes.allowed_methods(path));
+        co_return response;
+    }
+    HttpRequest view;
+    view.method = method;
+    view.target = std::string(request.target().data(), request.target().size());
+    view.rest = HttpRouteRegistry::rest_of(route->path, path);
+    view.path = std::move(path);
+    view.body = std::move(request.body());
+    for (const auto& field : request)
+        view.headers.emplace_back(std::string(field.name_string().data(), field.name_string().size()),
+                                  std::string(field.value().data(), field.value().size()));
+
+    // On its own strand, like an MCP request; the payer context (if any)
+    // wraps that strand and ends with the request.
+    auto operation = run_route(state, std::move(route), std::move(view));
+    auto on_strand = asio::co_spawn(asio::make_strand(state->io), std::move(operation), asio::use_awaitable);
+    HttpResponse answered = co_await std::move(on_strand);
+    Response response = make_response(answered.status, version, keep_alive, std::move(answered.body), answered.content_type);
+    for (const auto& [name, value] : answered.headers) response.set(name, value);
+    co_return response;
+}
+
 inline awaitable<Response> answer(StatePtr state, Request request) {
     const unsigned version = request.version();
     const bool keep_alive = request.keep_alive();
     std::string_view target(request.target().data(), request.target().size());
     target = target.substr(0, target.find('?'));
-    if (target != state->options.path) co_return make_response(404, version, keep_alive, "Not Found\n", "text/plain");
+    if (target != state->options.path) {
+        if (state->routes.empty()) co_return make_response(404, version, keep_alive, "Not Found\n", "text/plain");
+        std::string path(target);
+        auto operation = answer_route(state, std::move(request), std::move(path));
+        co_return co_await std::move(operation);
+    }
 
     if (auto origin = header(request, "Origin")) {
         const auto& allowed = state->options.allowed_origins;
@@ -301,6 +376,8 @@ inline awaitable<void> accept_loop(StatePtr state) {
 ///     x402::mcp::Server server(io, {.port = 0}, sessions);
 ///     server.tools().add(std::move(tool));
 ///     server.set_payment_gate(gate);            // for priced tools
+///     server.http_routes().add(std::move(route)); // plain HTTP routes (http_route.hpp)
+///     server.set_http_payment_gate(http_gate);  // for priced routes
 ///     auto endpoint = server.start();           // bound address and port
 ///     io.run();                                 // one or more threads
 ///
@@ -317,6 +394,11 @@ public:
     McpEndpoint& endpoint() noexcept { return state_->endpoint; }
     const ServerOptions& options() const noexcept { return state_->options; }
     void set_payment_gate(PaymentGate gate) { state_->endpoint.set_payment_gate(std::move(gate)); }
+    /// Plain HTTP routes served next to the MCP endpoint (see http_route.hpp).
+    HttpRouteRegistry& http_routes() noexcept { return state_->routes; }
+    /// The gate for priced HTTP routes (x402: make_x402_http_gate); without
+    /// one they answer 500 and their handlers never run. Set it before start().
+    void set_http_payment_gate(HttpPaymentGate gate) { state_->http_gate = std::move(gate); }
 
     /// Binds, listens and starts accepting; returns the bound endpoint.
     /// Throws boost::system::system_error when binding fails, and
@@ -328,6 +410,7 @@ public:
         if (error) throw std::invalid_argument("not an IP address: " + state_->options.address);
         const asio::ip::tcp::endpoint endpoint(address, state_->options.port);
         state_->endpoint.tools().freeze();
+        state_->routes.freeze();
         auto& acceptor = state_->acceptor;
         acceptor.open(endpoint.protocol());
         acceptor.set_option(asio::socket_base::reuse_address(true));

@@ -15,8 +15,18 @@
 //   a refusal (no payment, invalid, replayed, failed settlement) becomes the
 //   x402 MCP payment-required tool error, its PaymentRequired carrying the
 //   reason in `error`.
+//
+// The same hook also serves plain HTTP routes (http_route.hpp) with the
+// payment in the X-PAYMENT (v1) / PAYMENT-SIGNATURE (v2) header:
+//
+//     server.set_http_payment_gate(x402::mcp::make_x402_http_gate(hook));
+//
+//   verified → the handler's response + X-PAYMENT-RESPONSE / PAYMENT-RESPONSE;
+//   refused  → 402, the v2 PAYMENT-REQUIRED header (when the refusal is v2)
+//              and the PaymentRequired as JSON body (the v1 form).
 #pragma once
 
+#include <x402/mcp/http_route.hpp>
 #include <x402/mcp/payment_gate.hpp>
 #include <x402/payment/hook.hpp>
 #include <x402/payment/types.hpp>
@@ -83,6 +93,51 @@ private:
 template <payment::PaymentVerifier Verifier, payment::ReplayGuard Guard>
 PaymentGate make_x402_gate(std::shared_ptr<payment::PaymentHook<Verifier, Guard>> hook) {
     return PaymentGate(X402PaymentGate<Verifier, Guard>(std::move(hook)));
+}
+
+/// An HttpPaymentGate (a copyable callable) over a shared PaymentHook; see
+/// the top of this header. Share the hook with the MCP gate so that both use
+/// one replay guard.
+template <payment::PaymentVerifier Verifier, payment::ReplayGuard Guard = payment::InMemoryReplayGuard>
+class X402HttpPaymentGate {
+public:
+    using Hook = payment::PaymentHook<Verifier, Guard>;
+
+    explicit X402HttpPaymentGate(std::shared_ptr<Hook> hook) : hook_(std::move(hook)) {
+        if (!hook_) throw std::invalid_argument("X402HttpPaymentGate: null hook");
+    }
+
+    awaitable<HttpResponse> operator()(PaidHttpRequest request) const {
+        payment::RouteRequirements route = x402_route_requirements(request.price);
+        payment::PaymentInput input = payment::PaymentInput::from_headers(request.header);
+        HttpInvocation invoke = std::move(request.invoke);
+        std::shared_ptr<Hook> hook = hook_;  // keeps the hook alive across the suspension
+        auto op = hook->run(std::move(input), std::move(route), std::move(invoke));
+        payment::PaymentOutcome<HttpResponse> outcome = co_await std::move(op);
+        if (outcome.refused()) {
+            const payment::PaymentRefusal& refusal = outcome.refusal();
+            HttpResponse refused;
+            refused.status = 402;
+            refused.content_type = "application/json";
+            refused.body = refusal.body();
+            if (auto header = refusal.header()) refused.headers.emplace_back(header->name, header->value);
+            co_return refused;
+        }
+        HttpResponse response = std::move(outcome.result());
+        if (auto receipt = outcome.response_header()) response.headers.emplace_back(receipt->name, receipt->value);
+        co_return response;
+    }
+
+    Hook& hook() const noexcept { return *hook_; }
+
+private:
+    std::shared_ptr<Hook> hook_;
+};
+
+/// The HttpPaymentGate of `hook`; see the top of this header.
+template <payment::PaymentVerifier Verifier, payment::ReplayGuard Guard>
+HttpPaymentGate make_x402_http_gate(std::shared_ptr<payment::PaymentHook<Verifier, Guard>> hook) {
+    return HttpPaymentGate(X402HttpPaymentGate<Verifier, Guard>(std::move(hook)));
 }
 
 }  // namespace x402::mcp
