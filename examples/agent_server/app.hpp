@@ -20,6 +20,7 @@
 #include <x402/payment/facilitator_verifier.hpp>
 #endif
 #if X402_AGENT_SERVER_REDIS
+#include <x402/payment/redis_replay_guard.hpp>
 #include <x402/session/redis/store_url.hpp>
 #endif
 
@@ -252,6 +253,28 @@ inline x402::mcp::Reply demo_post(x402::mcp::McpEndpoint& endpoint, const json& 
     return reply;
 }
 
+/// Both gates over one hook, so MCP and HTTP payments share one replay guard:
+/// in Redis when the sessions are (every instance then refuses a replay), else
+/// in this process.
+template <class Verifier>
+Gates gates_over(const Options& options, const x402::session::SessionPlugin& sessions,
+                 boost::asio::any_io_executor executor, Verifier verifier) {
+    namespace xp = x402::payment;
+#if X402_AGENT_SERVER_REDIS
+    if (options.store.rfind("redis://", 0) == 0 || options.store.rfind("redis+cluster://", 0) == 0) {
+        xp::SharedReplayGuard guard(x402::session::redis::RedisReplayGuard(executor, options.store));
+        auto hook = std::make_shared<xp::PaymentHook<Verifier, xp::SharedReplayGuard>>(sessions, std::move(verifier),
+                                                                                     std::move(guard));
+        return Gates{x402::mcp::make_x402_gate(hook), x402::mcp::make_x402_http_gate(hook)};
+    }
+#else
+    (void)options;
+    (void)executor;
+#endif
+    auto hook = std::make_shared<xp::PaymentHook<Verifier>>(sessions, std::move(verifier));
+    return Gates{x402::mcp::make_x402_gate(hook), x402::mcp::make_x402_http_gate(hook)};
+}
+
 /// The gates for `options.verifier`, or nullopt (after printing why).
 inline std::optional<Gates> make_gates(const Options& options, const x402::session::SessionPlugin& sessions,
                                         boost::asio::any_io_executor executor) {
@@ -264,8 +287,7 @@ inline std::optional<Gates> make_gates(const Options& options, const x402::sessi
 #if X402_AGENT_SERVER_LOCAL_VERIFIER
         std::cerr << "agent-server: offline verification on " << options.pricing.network
                   << ": signatures are checked, NO FUNDS MOVE (development/test networks only)\n";
-        auto hook = std::make_shared<xp::PaymentHook<xp::LocalVerifier>>(sessions, xp::LocalVerifier{});
-        return Gates{x402::mcp::make_x402_gate(hook), x402::mcp::make_x402_http_gate(hook)};
+        return gates_over(options, sessions, executor, xp::LocalVerifier{});
 #else
         std::cerr << "agent-server: --verifier offline: this build has no LocalVerifier "
                      "(configure with X402_SESSION_WITH_LOCAL_VERIFIER=ON)\n";
@@ -277,8 +299,7 @@ inline std::optional<Gates> make_gates(const Options& options, const x402::sessi
         try {
             xp::FacilitatorVerifier verifier(executor, options.verifier);
             std::cerr << "agent-server: payments verified and settled by the facilitator " << verifier.url() << '\n';
-            auto hook = std::make_shared<xp::PaymentHook<xp::FacilitatorVerifier>>(sessions, std::move(verifier));
-            return Gates{x402::mcp::make_x402_gate(hook), x402::mcp::make_x402_http_gate(hook)};
+            return gates_over(options, sessions, executor, std::move(verifier));
         } catch (const std::exception& error) {
             std::cerr << "agent-server: --verifier " << options.verifier << ": " << error.what() << '\n';
             return std::nullopt;
