@@ -1,10 +1,10 @@
 // Prints the benchmark table: our results (Google Benchmark JSON) beside the
 // Node reference (bench/node/store_bench.mjs JSON), with ratios and targets.
 //
-//   node report.mjs OURS.json NODE.json MEMORY.json [VERIFY.json]
+//   node report.mjs OURS.json NODE.json MEMORY.json [VERIFY.json [REDIS.json]]
 import { readFileSync } from "node:fs";
 
-const [oursFile, nodeFile, memoryFile, verifyFile] = process.argv.slice(2);
+const [oursFile, nodeFile, memoryFile, verifyFile, redisFile] = process.argv.slice(2);
 const ours = JSON.parse(readFileSync(oursFile, "utf8"));
 const node = JSON.parse(readFileSync(nodeFile, "utf8"));
 const memory = JSON.parse(readFileSync(memoryFile, "utf8"));
@@ -68,5 +68,19 @@ if (verifyFile) {
 } else {
   lines.push("| offline x402 verification vs crypto alone | not built (no libsecp256k1 / Crypto++) | ≤ 1.3× |");
 }
-lines.push("| Redis store vs redis-benchmark | not yet: the Redis issue has not landed | ≥ 0.7× |");
+if (redisFile) {
+  for (const run of JSON.parse(readFileSync(redisFile, "utf8"))) {
+    for (const op of ["set", "get"]) {
+      const mine = run.ours[`${op}_ops_per_second`];
+      const theirs = run.redis_benchmark[`${op}_ops_per_second`];
+      const r = mine / theirs;
+      lines.push(`| RedisStore ${op} vs redis-benchmark ${op.toUpperCase()}, ${run.ours.depth} in flight on one connection | ${fmt(mine)} vs ${fmt(theirs)} ops/s = ${ratio(r)} | ≥ 0.7×: ${verdict(r >= 0.7)} |`);
+    }
+    if (run.evalsha_usec_per_call !== null && run.get_usec_per_call !== null) {
+      lines.push(`| server time per call at ${run.ours.depth} in flight: our Lua script vs a plain GET | ${run.evalsha_usec_per_call} µs vs ${run.get_usec_per_call} µs | |`);
+    }
+  }
+} else {
+  lines.push("| Redis store vs redis-benchmark | not built (no hiredis) | ≥ 0.7× |");
+}
 process.stdout.write(lines.join("\n") + "\n");
