@@ -3,6 +3,7 @@
 // replaces operator new to count, which would slow the timing benchmarks.
 // Prints JSON for bench/report.mjs.
 #include "allocation_counter.hpp"
+#include "reference_store.hpp"
 #include "workload.hpp"
 
 #include <x402/session.hpp>
@@ -16,17 +17,6 @@
 
 namespace xs = x402::session;
 
-namespace {
-
-xs::awaitable<void> fill(xs::InMemoryStore& store) {
-    const auto& w = bench::workload();
-    for (std::size_t i = 0; i < bench::entry_count; ++i) {
-        co_await store.set(w.payer_of(i), w.key_of(i), w.value_of(i), {});
-    }
-}
-
-}  // namespace
-
 int main() {
     const auto& w = bench::workload();
     std::size_t payload = 0;
@@ -36,11 +26,9 @@ int main() {
 
     boost::asio::io_context io;
     const bench::AllocationSnapshot before = bench::allocation_snapshot();
-    xs::InMemoryStoreOptions options;
-    options.max_entries = static_cast<std::int64_t>(bench::entry_count);
-    auto store = std::make_unique<xs::InMemoryStore>(options);
+    auto store = bench::make_reference_store();
     std::exception_ptr error;
-    boost::asio::co_spawn(io, fill(*store), [&](std::exception_ptr e) { error = e; });
+    boost::asio::co_spawn(io, bench::fill(*store), [&](std::exception_ptr e) { error = e; });
     io.run();
     if (error) std::rethrow_exception(error);
     const bench::AllocationSnapshot after = bench::allocation_snapshot();

@@ -8,6 +8,7 @@
 //                  context; each batch of 100 operations enters one payer's
 //                  context once (as a tool call would), then works on that
 //                  payer's 100 keys
+#include "reference_store.hpp"
 #include "workload.hpp"
 
 #include <x402/session.hpp>
@@ -50,19 +51,6 @@ void run_on(Executor executor, asio::io_context& io, awaitable<void> operation) 
     asio::co_spawn(executor, std::move(operation), [&](std::exception_ptr e) { error = e; });
     io.run();
     if (error) std::rethrow_exception(error);
-}
-
-std::shared_ptr<xs::InMemoryStore> make_store() {
-    xs::InMemoryStoreOptions options;
-    options.max_entries = static_cast<std::int64_t>(bench::entry_count);
-    return std::make_shared<xs::InMemoryStore>(options);
-}
-
-awaitable<void> fill(xs::InMemoryStore& store) {
-    const auto& w = bench::workload();
-    for (std::size_t i = 0; i < bench::entry_count; ++i) {
-        co_await store.set(w.payer_of(i), w.key_of(i), w.value_of(i), {});
-    }
 }
 
 enum class Op { set_empty, set_overwrite, set_evict, get_hit, get_miss, list_all, list_keys_only, list_page_10 };
@@ -128,8 +116,8 @@ awaitable<void> store_loop(benchmark::State& state, xs::InMemoryStore& store, Op
 }
 
 void store_benchmark(benchmark::State& state, Op op) {
-    auto store = make_store();
-    if (!starts_empty(op)) run(fill(*store));
+    auto store = bench::make_reference_store();
+    if (!starts_empty(op)) run(bench::fill(*store));
     run(store_loop(state, *store, op));
     state.SetItemsProcessed(state.iterations());
 }
@@ -157,8 +145,8 @@ awaitable<void> session_loop(benchmark::State& state, xs::SessionPlugin& session
 }
 
 void session_benchmark(benchmark::State& state, Op op) {
-    auto store = make_store();
-    if (!starts_empty(op)) run(fill(*store));
+    auto store = bench::make_reference_store();
+    if (!starts_empty(op)) run(bench::fill(*store));
     xs::SessionPlugin sessions{xs::AnyStore(store)};
     run(session_loop(state, sessions, op));
     state.SetItemsProcessed(state.iterations());
@@ -194,8 +182,8 @@ void contended_get(benchmark::State& state) {
     // One store for all threads; Google Benchmark starts them together.
     static std::shared_ptr<xs::InMemoryStore> store;
     if (state.thread_index() == 0) {
-        store = make_store();
-        run(fill(*store));
+        store = bench::make_reference_store();
+        run(bench::fill(*store));
     }
     std::vector<double> latencies_ns;
     latencies_ns.reserve(1 << 22);
@@ -280,8 +268,8 @@ awaitable<void> facade_loop(benchmark::State& state, Path path, std::shared_ptr<
 }
 
 void facade_get(benchmark::State& state, Path path) {
-    auto store = make_store();
-    run(fill(*store));
+    auto store = bench::make_reference_store();
+    run(bench::fill(*store));
     xs::SessionPlugin sessions{xs::AnyStore(store)};
     auto loop = [&state, path, store] { return facade_loop(state, path, store); };
     run(sessions.run(xs::VerifiedPayer::assume_verified(bench::workload().payers[0]), loop));
