@@ -101,18 +101,20 @@ struct HttpResult {
     }
 };
 
+/// Set field by field from FacilitatorVerifierOptions, whose defaults are the
+/// only ones (documented there).
 struct HttpClientOptions {
     /// Bound on each request as a whole.
-    std::chrono::milliseconds timeout{10'000};
+    std::chrono::milliseconds timeout{};
     /// PEM file of CAs to trust for https; the system store when unset.
     std::optional<std::string> ca_file;
     /// Larger answers fail with response_too_large.
-    std::size_t max_response_bytes = 64 * 1024;
+    std::size_t max_response_bytes = 0;
     /// Idle keep-alive connections kept for reuse.
-    std::size_t max_idle_connections = 4;
+    std::size_t max_idle_connections = 0;
     /// An idle connection older than this is closed rather than reused.
-    std::chrono::milliseconds max_idle_time{30'000};
-    std::string user_agent = "x402-session";
+    std::chrono::milliseconds max_idle_time{};
+    std::string user_agent;
 };
 
 using HttpHeaders = std::vector<std::pair<std::string, std::string>>;
