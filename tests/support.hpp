@@ -15,6 +15,8 @@
 #include <memory>
 #include <optional>
 #include <stdexcept>
+#include <thread>
+#include <vector>
 
 namespace test_support {
 
@@ -49,6 +51,17 @@ inline void run(x402::session::awaitable<void> operation, std::chrono::seconds t
     io.run_for(timeout);
     if (!done) throw std::runtime_error("test_support::run: operation did not complete in time");
     if (error) std::rethrow_exception(error);
+}
+
+/// Runs `io` on `threads` threads until it runs out of work. Throws instead of
+/// hanging if work is still pending after `timeout`.
+inline void run_io(boost::asio::io_context& io, int threads = 1,
+                   std::chrono::seconds timeout = std::chrono::seconds(30)) {
+    std::vector<std::thread> pool;
+    for (int i = 1; i < threads; ++i) pool.emplace_back([&io, timeout] { io.run_for(timeout); });
+    io.run_for(timeout);
+    for (auto& thread : pool) thread.join();
+    if (!io.stopped()) throw std::runtime_error("test_support::run_io: work still pending after the timeout");
 }
 
 /// A steady clock that moves only when told to; copies share the time.

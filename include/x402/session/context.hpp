@@ -1,38 +1,46 @@
 // The payer context: get_session() / get_payer() from anywhere inside a
 // handler, thread-local for plain code and coroutine-local for Boost.Asio
-// coroutines (SPEC §6).
+// coroutines.
 //
-// How the coroutine-local part works: a handler coroutine is spawned on a
-// ContextExecutor, an executor that wraps another (a strand) and installs its
-// context around every function it runs. Every resumption of the coroutine
-// goes through its executor, so after each co_await the thread-local slot
-// again names the coroutine's own context, whichever coroutines ran on that
-// thread meanwhile.
+// How it works: a handler coroutine is spawned on a ContextExecutor, an
+// executor that wraps a strand and installs its context around every function
+// it runs. Every resumption of the coroutine goes through its executor, so
+// after each co_await the thread-local slot again names the coroutine's own
+// context, whichever coroutines ran on that thread meanwhile.
 //
-// What escapes it (each edge is pinned by a test):
-//  - work handed to another executor (asio::post(plain_executor, fn), a
-//    handler bound with asio::bind_executor to a plain executor or strand)
-//    runs with that executor's context: none;
-//  - a std::thread started inside a scope inherits nothing;
-//  - an I/O object created on a ContextExecutor keeps it, so callbacks of that
-//    object run in that payer's context: build shared objects (stores, pools,
-//    connections) on a plain executor, and pass the payer to them explicitly;
-//  - a third-party async operation that invokes a pending handler directly
-//    instead of through its associated executor runs it in the caller's
-//    context: complete handlers with asio::dispatch(get_associated_executor(h)).
+// What holds: a function runs with the payer of the ContextExecutor it was
+// submitted to, and with no payer when it was submitted to any other
+// executor, however it is delivered (dispatch, post, defer, co_spawn, a
+// completion from inside another payer's handler): while a ContextExecutor
+// runs a function, no Asio executor runs other work inline on that thread
+// (detail::InlineDispatchBarrier), so foreign work is queued and starts later
+// in its own executor's scope. docs/context.md lists every delivery path.
+//
+// Two rules remain for code that hands work around by hand:
+//  - an I/O object created on a ContextExecutor keeps it, so its callbacks run
+//    in that payer's context: shared objects (stores, pools, connections) are
+//    built on a plain executor; the library's own refuse a context executor
+//    (require_plain_executor);
+//  - a std::thread started inside a scope inherits nothing.
 #pragma once
 
 #include <x402/session/detail/context_slot.hpp>
 #include <x402/session/session.hpp>
 
+#include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/execution.hpp>
-#include <boost/asio/query.hpp>
+#include <boost/asio/io_context.hpp>
 #include <boost/asio/prefer.hpp>
+#include <boost/asio/query.hpp>
 #include <boost/asio/require.hpp>
+#include <boost/asio/strand.hpp>
 
 #include <memory>
+#include <cstdint>
 #include <optional>
+#include <stdexcept>
 #include <string>
+#include <string_view>
 #include <type_traits>
 #include <utility>
 
@@ -67,12 +75,42 @@ inline std::optional<std::string> get_payer() {
 /// An executor that runs everything through `Inner` inside one context.
 ///
 /// Spawn a coroutine on it and every resumption of that coroutine sees the
-/// context (see the top of this header for what escapes it). Use a strand as
-/// `Inner`: Boost 1.81's awaitable operators (`||`, `&&`) are not safe on a
-/// bare multi-threaded io_context executor (asio issue #1348).
+/// context. `Inner` is a strand (or an executor that may hold one): Boost
+/// 1.81's awaitable operators (`||`, `&&`) are not safe on a bare
+/// multi-threaded io_context executor (asio issue #1348). The inner types are
+/// a closed set (detail::context_inner_executor) so that
+/// is_context_executor() can recognise every ContextExecutor at run time.
 /// Copies share the context; comparing compares inner executor and context.
 template <class Inner>
+class ContextExecutor;
+
+namespace detail {
+
+template <class T>
+struct is_io_context_executor : std::false_type {};
+template <class Allocator, std::uintptr_t Bits>
+struct is_io_context_executor<boost::asio::io_context::basic_executor_type<Allocator, Bits>> : std::true_type {};
+
+template <class T>
+struct is_strand_of_io_context : std::false_type {};
+template <class Inner>
+struct is_strand_of_io_context<boost::asio::strand<Inner>> : is_io_context_executor<Inner> {};
+
+/// The executors a ContextExecutor may wrap: an io_context executor or a
+/// strand of one, or a type-erased executor or a strand of one, with any of
+/// the blocking / relationship / outstanding-work properties Asio requires.
+template <class T>
+concept context_inner_executor =
+    is_io_context_executor<T>::value || is_strand_of_io_context<T>::value ||
+    std::same_as<T, boost::asio::any_io_executor> || std::same_as<T, boost::asio::strand<boost::asio::any_io_executor>>;
+
+}  // namespace detail
+
+template <class Inner>
 class ContextExecutor {
+    static_assert(detail::context_inner_executor<Inner>,
+                  "ContextExecutor wraps an io_context executor, a strand, or any_io_executor");
+
 public:
     using inner_executor_type = Inner;
 
@@ -126,5 +164,62 @@ private:
     Inner inner_;
     std::shared_ptr<const Context> context_;
 };
+
+/// True for ContextExecutor types: the executors of a payer's context.
+template <class Executor>
+struct is_context_executor_type : std::false_type {};
+template <class Inner>
+struct is_context_executor_type<ContextExecutor<Inner>> : std::true_type {};
+template <class Executor>
+inline constexpr bool is_context_executor_v = is_context_executor_type<std::decay_t<Executor>>::value;
+
+namespace detail {
+
+/// Calls `visit(context_executor)` with the ContextExecutor held by `executor`
+/// and returns true, or returns false when it holds none. Covers every inner
+/// type the closed set allows, with each combination of Asio's property bits.
+template <class Visitor>
+bool visit_context_executor(const boost::asio::any_io_executor& executor, Visitor&& visit) {
+    namespace asio = boost::asio;
+    using Allocator = std::allocator<void>;
+    auto try_type = [&]<class Inner>(std::type_identity<Inner>) {
+        if (const auto* held = executor.target<ContextExecutor<Inner>>()) {
+            visit(*held);
+            return true;
+        }
+        return false;
+    };
+    auto try_bits = [&]<std::uintptr_t... Bits>(std::integer_sequence<std::uintptr_t, Bits...>) {
+        return (... || (try_type(std::type_identity<asio::strand<asio::io_context::basic_executor_type<Allocator, Bits>>>{}) ||
+                        try_type(std::type_identity<asio::io_context::basic_executor_type<Allocator, Bits>>{})));
+    };
+    return try_bits(std::make_integer_sequence<std::uintptr_t, 8>{}) ||
+           try_type(std::type_identity<asio::strand<asio::any_io_executor>>{}) ||
+           try_type(std::type_identity<asio::any_io_executor>{});
+}
+
+}  // namespace detail
+
+/// Whether `executor` is a payer's context executor (any ContextExecutor,
+/// however type-erased), e.g. the one `co_await this_coro::executor` gives
+/// inside a handler.
+inline bool is_context_executor(const boost::asio::any_io_executor& executor) {
+    return detail::visit_context_executor(executor, [](const auto&) {});
+}
+
+/// Refuses to build a shared object on a payer's context executor: its I/O
+/// callbacks would run in that payer's context. `what` names the object.
+/// Throws std::invalid_argument("<what> must be built on a plain executor, not
+/// a payer's context executor").
+inline void require_plain_executor(const boost::asio::any_io_executor& executor, std::string_view what) {
+    if (is_context_executor(executor)) {
+        throw std::invalid_argument(std::string(what) + " must be built on a plain executor, not a payer's context executor");
+    }
+}
+
+/// The compile-time form of require_plain_executor, for constructors taking a
+/// concrete executor type: `requires plain_executor<Executor>`.
+template <class Executor>
+concept plain_executor = !is_context_executor_v<Executor>;
 
 }  // namespace x402::session

@@ -1,5 +1,5 @@
-// SessionPlugin: owns the store and runs handlers inside a payer's context
-// (SPEC §7). The x402 hook calls it after verifying a payment.
+// SessionPlugin: owns the store and runs handlers inside a payer's context.
+// The x402 hook calls it after verifying a payment.
 #pragma once
 
 #include <x402/session/any_store.hpp>
@@ -7,7 +7,6 @@
 #include <x402/session/in_memory_store.hpp>
 #include <x402/session/session.hpp>
 
-#include <boost/asio/bind_executor.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/strand.hpp>
@@ -56,11 +55,22 @@ struct is_awaitable : std::false_type {};
 template <class T, class Executor>
 struct is_awaitable<boost::asio::awaitable<T, Executor>> : std::true_type {};
 
+/// Starts `handler()` as a coroutine on `ContextExecutor<Strand>(strand, context)`.
+template <class Strand, class Handler>
+awaitable<handler_result_t<Handler>> spawn_on(Strand strand, std::shared_ptr<const Context> context, Handler handler) {
+    return boost::asio::co_spawn(ContextExecutor<Strand>(std::move(strand), std::move(context)), std::move(handler),
+                                 boost::asio::use_awaitable);
+}
+
 /// Runs `handler()` as a new coroutine on a ContextExecutor holding `context`
 /// and returns its result. The coroutine runs on the caller's strand when the
 /// caller already runs on one (its parent is suspended meanwhile), otherwise
-/// on a new strand. The caller resumes inside the context it had when it
-/// called, never inside the handler's.
+/// on a new strand. The caller resumes in its own context, never inside the
+/// handler's: the child completes from inside its own scope, where nothing
+/// runs inline (ContextScope), so the caller's resumption is queued and
+/// starts under the caller's own executor. For the same reason the child
+/// never completes inline into an awaitable operator (`&&`, `||`) waiting on
+/// it, the pattern that is a use-after-free in Boost 1.81.
 template <class Handler>
 awaitable<handler_result_t<Handler>> spawn_in_context(std::shared_ptr<const Context> context, Handler handler) {
     namespace asio = boost::asio;
@@ -68,33 +78,34 @@ awaitable<handler_result_t<Handler>> spawn_in_context(std::shared_ptr<const Cont
     using AnyStrand = asio::strand<asio::any_io_executor>;
 
     const asio::any_io_executor caller = co_await asio::this_coro::executor;
-    // The child completes by dispatching to the caller's executor; when that
-    // runs inline, this binding makes the caller resume in its own context
-    // rather than inside the child's scope.
-    auto resume_caller =
-        asio::bind_executor(ContextExecutor<asio::any_io_executor>(caller, current_context()), asio::use_awaitable);
-
-    if (auto* wrapped = caller.target<ContextExecutor<IoStrand>>()) {
-        co_return co_await asio::co_spawn(ContextExecutor<IoStrand>(wrapped->get_inner_executor(), context),
-                                          std::move(handler), resume_caller);
+    std::optional<IoStrand> io_strand;
+    std::optional<AnyStrand> any_strand;
+    const bool in_context = visit_context_executor(caller, [&]<class Inner>(const ContextExecutor<Inner>& wrapped) {
+        if constexpr (std::same_as<Inner, IoStrand>) io_strand = wrapped.get_inner_executor();
+        else if constexpr (std::same_as<Inner, AnyStrand>) any_strand = wrapped.get_inner_executor();
+        else any_strand = asio::make_strand(asio::any_io_executor(wrapped.get_inner_executor()));
+    });
+    if (!in_context) {
+        if (const auto* strand = caller.target<IoStrand>()) io_strand = *strand;
+        else if (const auto* io = caller.target<asio::io_context::executor_type>()) io_strand = asio::make_strand(*io);
+        else any_strand = asio::make_strand(caller);
     }
-    if (auto* strand = caller.target<IoStrand>()) {
-        co_return co_await asio::co_spawn(ContextExecutor<IoStrand>(*strand, context), std::move(handler),
-                                          resume_caller);
-    }
-    if (auto* io = caller.target<asio::io_context::executor_type>()) {
-        co_return co_await asio::co_spawn(ContextExecutor<IoStrand>(asio::make_strand(*io), context),
-                                          std::move(handler), resume_caller);
-    }
-    if (auto* wrapped = caller.target<ContextExecutor<AnyStrand>>()) {
-        co_return co_await asio::co_spawn(ContextExecutor<AnyStrand>(wrapped->get_inner_executor(), context),
-                                          std::move(handler), resume_caller);
-    }
-    co_return co_await asio::co_spawn(ContextExecutor<AnyStrand>(asio::make_strand(caller), context),
-                                      std::move(handler), resume_caller);
+    if (io_strand) co_return co_await spawn_on(std::move(*io_strand), std::move(context), std::move(handler));
+    co_return co_await spawn_on(std::move(*any_strand), std::move(context), std::move(handler));
 }
 
 }  // namespace detail
+
+/// Runs `handler()`, a callable returning `awaitable<T>`, as a coroutine with
+/// no payer: get_session() inside it is nullopt, even when the caller is a
+/// paid handler (unpaid work nested in a paid handler inherits nothing).
+/// Returns the handler's result and rethrows its exception; the caller's own
+/// context is untouched. Needs no store.
+template <class Handler>
+    requires detail::is_awaitable<std::invoke_result_t<Handler&>>::value
+awaitable<detail::handler_result_t<Handler>> run_without_payer(Handler handler) {
+    return detail::spawn_in_context(nullptr, std::move(handler));
+}
 
 /// The session plugin of a server: its store (the in-memory store unless the
 /// user supplies one) and the calls that run handlers in a payer's context.
@@ -130,11 +141,11 @@ public:
         return detail::spawn_in_context(context_for(payer), std::move(handler));
     }
 
-    /// `run` with no payer.
+    /// `run` with no payer: the free function x402::session::run_without_payer.
     template <class Handler>
         requires detail::is_awaitable<std::invoke_result_t<Handler&>>::value
     awaitable<detail::handler_result_t<Handler>> run_without_payer(Handler handler) const {
-        return detail::spawn_in_context(nullptr, std::move(handler));
+        return session::run_without_payer(std::move(handler));
     }
 
     /// Calls `function()`, plain synchronous code, on this thread inside

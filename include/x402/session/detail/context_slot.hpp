@@ -2,7 +2,27 @@
 // running on this thread belongs to. Only ContextScope writes it.
 #pragma once
 
+#include <boost/asio/detail/call_stack.hpp>
+#include <boost/asio/detail/config.hpp>
+#include <boost/asio/detail/strand_executor_service.hpp>
+#include <boost/asio/detail/strand_service.hpp>
+#include <boost/asio/detail/thread_context.hpp>
+#include <boost/asio/detail/thread_info_base.hpp>
+#include <boost/asio/detail/tss_ptr.hpp>
+#include <boost/version.hpp>
+
 #include <memory>
+
+// InlineDispatchBarrier reaches Asio's per-thread call stacks through a
+// tss_ptr of the same type, which aliases Asio's own only when tss_ptr is the
+// compiler's thread-local keyword (g++ and clang on Linux). Elsewhere the
+// barrier would silently do nothing, so refuse to build.
+#if defined(BOOST_ASIO_HAS_THREADS) && !defined(BOOST_ASIO_HAS_THREAD_KEYWORD_EXTENSION)
+#error "x402-session needs Asio's thread-keyword tss_ptr (g++ or clang on Linux) to isolate payer contexts"
+#endif
+#if BOOST_VERSION < 108100 || BOOST_VERSION >= 109000
+#error "x402-session's payer isolation is written against Boost.Asio 1.81 to 1.89 call stacks; check InlineDispatchBarrier"
+#endif
 
 namespace x402::session {
 class Context;
@@ -36,10 +56,56 @@ inline ContextPtr current_context() {
     return slot != nullptr ? *slot : nullptr;
 }
 
+/// While alive, no Asio executor runs submitted work inline on this thread.
+///
+/// Asio runs a function inline, nested inside whatever function is running,
+/// when its executor believes it already owns the thread: an io_context or
+/// thread_pool executor whose scheduler is on this thread's call stack, or a
+/// strand that is (or, when idle, whose inner executor is) running here. That
+/// nested function would see the payer slot of the function around it,
+/// although it belongs to someone else. The barrier empties the three call
+/// stacks those checks read, so every such executor queues the function
+/// instead, and it later runs from the scheduler loop under its own
+/// executor's scope (or none). The stacks are restored on exit, so the
+/// enclosing strand and scheduler carry on as before.
+///
+/// Only slower inside the barrier, never different: recycled handler memory
+/// and scheduler-private queues are bypassed (Asio falls back to the heap
+/// and to the shared queue when the stacks are empty).
+class InlineDispatchBarrier {
+    template <class Key, class Value = unsigned char>
+    class Hidden {
+        using Frame = typename boost::asio::detail::call_stack<Key, Value>::context;
+
+    public:
+        Hidden() noexcept : saved_(top_) { top_ = nullptr; }
+        ~Hidden() { top_ = saved_; }
+        Hidden(const Hidden&) = delete;
+        Hidden& operator=(const Hidden&) = delete;
+
+    private:
+        // Aliases call_stack<Key, Value>::top_: every keyword tss_ptr<T> reads
+        // and writes one static thread-local per T.
+        boost::asio::detail::tss_ptr<Frame> top_;
+        Frame* saved_;
+    };
+
+    Hidden<boost::asio::detail::thread_context, boost::asio::detail::thread_info_base> schedulers_;
+    Hidden<boost::asio::detail::strand_executor_service::strand_impl> strands_;
+    Hidden<boost::asio::detail::strand_service::strand_impl> io_context_strands_;
+
+public:
+    InlineDispatchBarrier() noexcept = default;
+    InlineDispatchBarrier(const InlineDispatchBarrier&) = delete;
+    InlineDispatchBarrier& operator=(const InlineDispatchBarrier&) = delete;
+};
+
 /// Installs `context` on this thread for the scope's lifetime and restores the
-/// previous one on exit, exceptions included; scopes nest. `context` (the
-/// shared_ptr object itself) must outlive the scope. Never hold one across a
-/// co_await: the coroutine may resume on another thread.
+/// previous one on exit, exceptions included; scopes nest. Inside it no Asio
+/// executor runs other work inline (InlineDispatchBarrier), so nothing but
+/// the scope's own function ever sees `context`. `context` (the shared_ptr
+/// object itself) must outlive the scope. Never hold one across a co_await:
+/// the coroutine may resume on another thread.
 class ContextScope {
 public:
     explicit ContextScope(const ContextPtr& context) noexcept : previous_(exchange_context_slot(&context)) {}
@@ -48,6 +114,7 @@ public:
     ContextScope& operator=(const ContextScope&) = delete;
 
 private:
+    InlineDispatchBarrier barrier_;
     const ContextPtr* previous_;
 };
 
