@@ -7,7 +7,11 @@
 #include <x402/session/in_memory_store.hpp>
 #include <x402/session/session.hpp>
 
+#include <boost/asio/bind_cancellation_slot.hpp>
+#include <boost/asio/cancellation_signal.hpp>
+#include <boost/asio/cancellation_state.hpp>
 #include <boost/asio/co_spawn.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/strand.hpp>
 #include <boost/asio/this_coro.hpp>
@@ -55,11 +59,40 @@ struct is_awaitable : std::false_type {};
 template <class T, class Executor>
 struct is_awaitable<boost::asio::awaitable<T, Executor>> : std::true_type {};
 
-/// Starts `handler()` as a coroutine on `ContextExecutor<Strand>(strand, context)`.
+/// Clears a cancellation slot when the coroutine that assigned it ends.
+struct ClearSlotOnExit {
+    boost::asio::cancellation_slot slot;
+    ~ClearSlotOnExit() {
+        if (slot.is_connected()) slot.clear();
+    }
+};
+
+/// Runs `handler()` as a coroutine on `ContextExecutor<Strand>(strand, context)`.
+///
+/// A cancellation of the caller (e.g. the losing side of `||`) reaches the
+/// handler through a signal kept alive until it has been delivered: Boost
+/// 1.81's co_spawn forwards it with a raw pointer to a signal living in the
+/// caller's slot, dispatched to the child's executor. That dispatch is queued
+/// inside a scope (nothing runs inline there), and by the time it runs the
+/// caller's slot may have been freed. Here the signal is shared, and a no-op
+/// posted behind the emission on the child's strand releases it only after
+/// the emission has run.
 template <class Strand, class Handler>
 awaitable<handler_result_t<Handler>> spawn_on(Strand strand, std::shared_ptr<const Context> context, Handler handler) {
-    return boost::asio::co_spawn(ContextExecutor<Strand>(std::move(strand), std::move(context)), std::move(handler),
-                                 boost::asio::use_awaitable);
+    namespace asio = boost::asio;
+    const ContextExecutor<Strand> executor(std::move(strand), std::move(context));
+    const asio::cancellation_state caller_state = co_await asio::this_coro::cancellation_state;
+    asio::cancellation_slot caller_slot = caller_state.slot();
+    if (!caller_slot.is_connected()) co_return co_await asio::co_spawn(executor, std::move(handler), asio::use_awaitable);
+
+    auto forward = std::make_shared<asio::cancellation_signal>();
+    caller_slot.assign([forward, executor](asio::cancellation_type type) {
+        forward->emit(type);
+        asio::post(executor, [forward] {});
+    });
+    const ClearSlotOnExit clear{caller_slot};
+    co_return co_await asio::co_spawn(executor, std::move(handler),
+                                      asio::bind_cancellation_slot(forward->slot(), asio::use_awaitable));
 }
 
 /// Runs `handler()` as a new coroutine on a ContextExecutor holding `context`
