@@ -2,7 +2,7 @@
 // The x402 gate (include/x402/mcp/x402_gate.hpp) verifies payments with the
 // verifier chosen by --verifier: offline (LocalVerifier, development and test
 // networks only) or a facilitator URL (FacilitatorVerifier). The store comes
-// from --store (x402::session::make_store when built with the Redis store).
+// from --store (x402::redis::make_store when built with the Redis store).
 #pragma once
 
 #include "agent_server/tools.hpp"
@@ -21,7 +21,7 @@
 #endif
 #if X402_AGENT_SERVER_REDIS
 #include <x402/payment/redis_replay_guard.hpp>
-#include <x402/session/redis/store_url.hpp>
+#include <x402/redis/store_url.hpp>
 #endif
 
 #include <boost/asio/co_spawn.hpp>
@@ -191,7 +191,7 @@ inline std::optional<Options> parse(int argc, char** argv) {
 inline std::optional<x402::session::AnyStore> make_store(boost::asio::any_io_executor executor, const std::string& url) {
 #if X402_AGENT_SERVER_REDIS
     try {
-        return x402::session::make_store(std::move(executor), url);
+        return x402::redis::make_store(std::move(executor), url);
     } catch (const std::exception& error) {
         std::cerr << "agent-server: --store " << url << ": " << error.what() << '\n';
         return std::nullopt;
@@ -262,8 +262,8 @@ Gates gates_over(const Options& options, const x402::session::SessionPlugin& ses
     namespace xp = x402::payment;
 #if X402_AGENT_SERVER_REDIS
     if (options.store.rfind("redis://", 0) == 0 || options.store.rfind("redis+cluster://", 0) == 0) {
-        xp::SharedReplayGuard guard(x402::session::redis::RedisReplayGuard(executor, options.store));
-        auto hook = std::make_shared<xp::PaymentHook<Verifier, xp::SharedReplayGuard>>(sessions, std::move(verifier),
+        xp::RedisReplayGuard guard(executor, options.store);
+        auto hook = std::make_shared<xp::PaymentHook<Verifier, xp::RedisReplayGuard>>(sessions, std::move(verifier),
                                                                                      std::move(guard));
         return Gates{x402::mcp::make_x402_gate(hook), x402::mcp::make_x402_http_gate(hook)};
     }

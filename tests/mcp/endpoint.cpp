@@ -454,7 +454,7 @@ TEST_CASE("jsonrpc: deeply nested JSON is refused before parsing", "[mcp][jsonrp
 #if X402_MCP_TEST_GATE
 // The real gate: x402::mcp::make_x402_gate over a PaymentHook with the offline
 // LocalVerifier, on payments signed by the official x402 client libraries
-// (tests/x402/vectors.json, made for exactly the requirements of test_price()).
+// (tests/payment/vectors.json, made for exactly the requirements of test_price()).
 // The end-to-end version, with fresh payments, is mcp.interop.official_clients.
 namespace {
 

@@ -15,8 +15,8 @@
 // settle_detailed give the typed FacilitatorError instead.
 #pragma once
 
-#include <x402/payment/detail/http_client.hpp>
-#include <x402/payment/detail/http_url.hpp>
+#include <x402/http/client.hpp>
+#include <x402/http/url.hpp>
 #include <x402/payment/error.hpp>
 #include <x402/payment/headers.hpp>
 #include <x402/payment/types.hpp>
@@ -193,7 +193,7 @@ public:
 
 private:
     struct State {
-        std::shared_ptr<detail::HttpClient> client;
+        std::shared_ptr<http::HttpClient> client;
         std::function<std::vector<std::pair<std::string, std::string>>(std::string_view)> headers;
     };
 
@@ -201,7 +201,7 @@ private:
                                                    FacilitatorVerifierOptions options) {
         if (detail::holds_context_executor(executor))
             throw std::invalid_argument("FacilitatorVerifier: needs a plain executor, not a payer's ContextExecutor");
-        detail::HttpClientOptions http;
+        http::HttpClientOptions http;
         http.timeout = options.timeout;
         http.ca_file = std::move(options.ca_file);
         http.max_response_bytes = options.max_response_bytes;
@@ -209,13 +209,13 @@ private:
         http.max_idle_time = options.max_idle_time;
         http.user_agent = std::move(options.user_agent);
         auto state = std::make_shared<State>();
-        state->client = std::make_shared<detail::HttpClient>(std::move(executor), detail::parse_http_url(url), std::move(http));
+        state->client = std::make_shared<http::HttpClient>(std::move(executor), http::parse_http_url(url), std::move(http));
         state->headers = std::move(options.headers);
         return state;
     }
 
-    static FacilitatorError to_error(const detail::HttpError& error) {
-        using detail::HttpErrorKind;
+    static FacilitatorError to_error(const http::HttpError& error) {
+        using http::HttpErrorKind;
         FacilitatorErrorKind kind = FacilitatorErrorKind::unreachable;
         switch (error.kind) {
             case HttpErrorKind::unreachable: kind = FacilitatorErrorKind::unreachable; break;
@@ -238,7 +238,7 @@ private:
     static awaitable<FacilitatorReply<Response>> call(std::shared_ptr<const State> state, std::string endpoint,
                                                       std::string body) {
         FacilitatorReply<Response> reply;
-        detail::HttpHeaders headers;
+        http::HttpHeaders headers;
         if (state->headers) {
             try {
                 headers = state->headers(endpoint);
@@ -248,7 +248,7 @@ private:
                 co_return reply;
             }
         }
-        detail::HttpResult result = co_await state->client->post_json("/" + endpoint, std::move(body), std::move(headers));
+        http::HttpResult result = co_await state->client->post_json("/" + endpoint, std::move(body), std::move(headers));
         if (!result.response) {
             reply.error = result.error ? to_error(*result.error)
                                        : FacilitatorError{FacilitatorErrorKind::unreachable, "no answer", 0};
