@@ -1,7 +1,7 @@
 // RedisStore: a Store on Redis (standalone or Redis Cluster), so sessions
 // outlive a process and are shared by every server instance.
 //
-// Needs hiredis (target x402::session_redis); the umbrella <x402/session.hpp>
+// Needs hiredis (target x402::redis); the umbrella <x402/session.hpp>
 // does not include this header.
 //
 // Data layout, for key prefix P (RedisStoreOptions::key_prefix) and payer p:
