@@ -6,7 +6,7 @@
 //   x402_session_bench_redis redis://127.0.0.1:PORT DEPTH OPERATIONS
 #include "workload.hpp"
 
-#include <x402/session/redis_store.hpp>
+#include <x402/redis/store.hpp>
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
@@ -24,7 +24,7 @@ namespace {
 enum class Op { set, get };
 
 /// One of `depth` workers: operations first, first + depth, ... below `count`.
-xs::awaitable<void> worker(xs::RedisStore& store, Op op, std::size_t first, std::size_t depth, std::size_t count) {
+xs::awaitable<void> worker(x402::redis::RedisStore& store, Op op, std::size_t first, std::size_t depth, std::size_t count) {
     const auto& w = bench::workload();
     for (std::size_t i = first; i < count; i += depth) {
         if (op == Op::set) {
@@ -37,9 +37,9 @@ xs::awaitable<void> worker(xs::RedisStore& store, Op op, std::size_t first, std:
 
 double measure(const std::string& url, Op op, std::size_t depth, std::size_t count) {
     boost::asio::io_context io;
-    xs::RedisStoreOptions options;
+    x402::redis::RedisStoreOptions options;
     options.key_prefix = "x402:bench";
-    xs::RedisStore store(io.get_executor(), url, options);
+    x402::redis::RedisStore store(io.get_executor(), url, options);
     std::exception_ptr error;
     std::size_t running = depth;
     auto end = std::chrono::steady_clock::now();

@@ -1,7 +1,7 @@
 // Offline x402 verification of one payment (LocalVerifier) against the crypto
 // it cannot avoid: the EIP-712 digest (Keccak-256) and the secp256k1 public
 // key recovery. The payment is the shared vector "v2-valid", made by the
-// official client libraries (tests/x402/vectors.json).
+// official client libraries (tests/payment/vectors.json).
 #include <x402/payment/headers.hpp>
 #include <x402/payment/local_verifier.hpp>
 

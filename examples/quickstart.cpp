@@ -6,7 +6,7 @@
 // what it shows and exits non-zero if the library misbehaves.
 #include <x402/session.hpp>
 #ifdef X402_SESSION_EXAMPLE_WITH_REDIS
-#include <x402/session/redis/store_url.hpp>
+#include <x402/redis/store_url.hpp>
 #endif
 
 #include <boost/asio/co_spawn.hpp>
@@ -151,7 +151,7 @@ int main(int argc, char** argv) {
         store = xs::AnyStore::make<xs::InMemoryStore>(options);
     } else {
 #ifdef X402_SESSION_EXAMPLE_WITH_REDIS
-        store = xs::make_store(io.get_executor(), url);
+        store = x402::redis::make_store(io.get_executor(), url);
 #else
         std::cerr << "quickstart: built without RedisStore; only memory:// is available\n";
         return 2;

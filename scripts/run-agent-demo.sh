@@ -38,6 +38,6 @@ cmake --build "$build" --target x402_agent_server -j "$(nproc)" >/dev/null
 
 # The pinned npm clients go into the build directory (node_modules is never in the sources).
 if [[ $serve -eq 1 ]]; then
-    exec "$root/examples/agent_demo/run-demo.sh" "$build/agent-server" "$build/agent_demo" --serve
+    exec "$root/examples/agent_demo/run-demo.sh" "$build/examples/agent-server" "$build/agent_demo" --serve
 fi
-exec "$root/examples/agent_demo/run-demo.sh" "$build/agent-server" "$build/agent_demo"
+exec "$root/examples/agent_demo/run-demo.sh" "$build/examples/agent-server" "$build/agent_demo"

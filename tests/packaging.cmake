@@ -25,5 +25,13 @@ add_test(NAME packaging.add_subdirectory
         "-DCONSUME_WITH=add_subdirectory" "-DX402_SESSION_SOURCE_DIR=${PROJECT_SOURCE_DIR}"
         --test-command consumer)
 
+# With the defaults of a subproject: the core with Boost alone, no optional module.
+add_test(NAME packaging.add_subdirectory_core
+    COMMAND "${CMAKE_CTEST_COMMAND}" --build-and-test
+        "${CMAKE_CURRENT_SOURCE_DIR}/cmake_consumer" "${CMAKE_CURRENT_BINARY_DIR}/consumer-add-subdirectory-core"
+        ${x402_session_consumer_args}
+        "-DCONSUME_WITH=add_subdirectory" "-DCONSUME_ALL=OFF" "-DX402_SESSION_SOURCE_DIR=${PROJECT_SOURCE_DIR}"
+        --test-command consumer)
+
 set_tests_properties(packaging.install packaging.find_package packaging.add_subdirectory
-    PROPERTIES LABELS core)
+    packaging.add_subdirectory_core PROPERTIES LABELS core)

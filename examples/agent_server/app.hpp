@@ -2,7 +2,7 @@
 // The x402 gate (include/x402/mcp/x402_gate.hpp) verifies payments with the
 // verifier chosen by --verifier: offline (LocalVerifier, development and test
 // networks only) or a facilitator URL (FacilitatorVerifier). The store comes
-// from --store (x402::session::make_store when built with the Redis store).
+// from --store (x402::redis::make_store when built with the Redis store).
 #pragma once
 
 #include "agent_server/tools.hpp"
@@ -21,7 +21,7 @@
 #endif
 #if X402_AGENT_SERVER_REDIS
 #include <x402/payment/redis_replay_guard.hpp>
-#include <x402/session/redis/store_url.hpp>
+#include <x402/redis/store_url.hpp>
 #endif
 
 #include <boost/asio/co_spawn.hpp>
@@ -191,7 +191,7 @@ inline std::optional<Options> parse(int argc, char** argv) {
 inline std::optional<x402::session::AnyStore> make_store(boost::asio::any_io_executor executor, const std::string& url) {
 #if X402_AGENT_SERVER_REDIS
     try {
-        return x402::session::make_store(std::move(executor), url);
+        return x402::redis::make_store(std::move(executor), url);
     } catch (const std::exception& error) {
         std::cerr << "agent-server: --store " << url << ": " << error.what() << '\n';
         return std::nullopt;
@@ -205,37 +205,25 @@ inline std::optional<x402::session::AnyStore> make_store(boost::asio::any_io_exe
 #endif
 }
 
-/// The gate of a server without a payment verifier: every paid call is
-/// refused with the tool's payment requirements (so clients see the price),
-/// and no handler of a paid tool ever runs (--verifier none).
+/// The gate of a server without a payment verifier: every paid call (tool
+/// or route) is refused with its payment requirements (so clients see the
+/// price), and no handler of a paid tool or route ever runs (--verifier none).
 inline x402::mcp::PaymentGate refusing_gate() {
-    return [](x402::mcp::PaidToolCall call) -> x402::mcp::awaitable<x402::mcp::GateOutcome> {
-        json required = call.price;
-        required["error"] = call.payment.is_null() ? "payment_required"
-                                                   : "this server has no payment verifier configured";
-        co_return x402::mcp::GateOutcome::refused(std::move(required));
+    return [](x402::mcp::GateRequest request) -> x402::mcp::awaitable<x402::mcp::GateDecision> {
+        json required = request.price->as_json();
+        required["error"] = request.payment.empty() ? "payment_required" : "this server has no payment verifier configured";
+        std::optional<x402::payment::HttpHeader> header;
+        if (auto parsed = x402::payment::parse_payment_required(required))
+            header = x402::payment::HttpHeader{"PAYMENT-REQUIRED", x402::payment::encode_payment_required_header(*parsed)};
+        co_return x402::mcp::GateDecision::refuse(std::move(required), std::move(header));
     };
 }
 
-/// The same for plain HTTP routes: 402 with the route's payment requirements.
-inline x402::mcp::HttpPaymentGate refusing_http_gate() {
-    return [](x402::mcp::PaidHttpRequest request) -> x402::mcp::awaitable<x402::mcp::HttpResponse> {
-        json required = request.price;
-        const bool paid = request.header("X-PAYMENT") || request.header("PAYMENT-SIGNATURE");
-        required["error"] = paid ? "this server has no payment verifier configured" : "payment_required";
-        x402::mcp::HttpResponse refused = x402::mcp::HttpResponse::json_body(required, 402);
-        auto parsed = x402::payment::parse_payment_required(required);
-        if (parsed)
-            refused.headers.emplace_back("PAYMENT-REQUIRED", x402::payment::encode_payment_required_header(*parsed));
-        co_return refused;
-    };
-}
-
-/// The gates of a server: MCP tools and plain HTTP routes, sharing one hook
-/// (one replay guard).
+/// The gates of a server: MCP tools and plain HTTP routes, one gate type,
+/// sharing one hook (one replay guard).
 struct Gates {
     x402::mcp::PaymentGate mcp;
-    x402::mcp::HttpPaymentGate http;
+    x402::mcp::PaymentGate http;
 };
 
 inline x402::mcp::Reply demo_post(x402::mcp::McpEndpoint& endpoint, const json& message,
@@ -262,17 +250,19 @@ Gates gates_over(const Options& options, const x402::session::SessionPlugin& ses
     namespace xp = x402::payment;
 #if X402_AGENT_SERVER_REDIS
     if (options.store.rfind("redis://", 0) == 0 || options.store.rfind("redis+cluster://", 0) == 0) {
-        xp::SharedReplayGuard guard(x402::session::redis::RedisReplayGuard(executor, options.store));
-        auto hook = std::make_shared<xp::PaymentHook<Verifier, xp::SharedReplayGuard>>(sessions, std::move(verifier),
+        xp::RedisReplayGuard guard(executor, options.store);
+        auto hook = std::make_shared<xp::PaymentHook<Verifier, xp::RedisReplayGuard>>(sessions, std::move(verifier),
                                                                                      std::move(guard));
-        return Gates{x402::mcp::make_x402_gate(hook), x402::mcp::make_x402_http_gate(hook)};
+        x402::mcp::PaymentGate gate = x402::mcp::make_x402_gate(hook);
+        return Gates{gate, gate};
     }
 #else
     (void)options;
     (void)executor;
 #endif
     auto hook = std::make_shared<xp::PaymentHook<Verifier>>(sessions, std::move(verifier));
-    return Gates{x402::mcp::make_x402_gate(hook), x402::mcp::make_x402_http_gate(hook)};
+    x402::mcp::PaymentGate gate = x402::mcp::make_x402_gate(hook);
+        return Gates{gate, gate};
 }
 
 /// The gates for `options.verifier`, or nullopt (after printing why).
@@ -281,7 +271,7 @@ inline std::optional<Gates> make_gates(const Options& options, const x402::sessi
     namespace xp = x402::payment;
     if (options.verifier == "none") {
         std::cerr << "agent-server: no --verifier: every paid call is refused with its payment requirements\n";
-        return Gates{refusing_gate(), refusing_http_gate()};
+        return Gates{refusing_gate(), refusing_gate()};
     }
     if (options.verifier == "offline") {
 #if X402_AGENT_SERVER_LOCAL_VERIFIER
@@ -307,7 +297,7 @@ inline std::optional<Gates> make_gates(const Options& options, const x402::sessi
 #else
         (void)executor;
         std::cerr << "agent-server: --verifier URL: the facilitator verifier is not available in this build yet "
-                     "(configure with X402_SESSION_WITH_FACILITATOR_VERIFIER=ON); use --verifier offline on a test network\n";
+                     "(configure with X402_SESSION_HTTP_TLS=ON); use --verifier offline on a test network\n";
         return std::nullopt;
 #endif
     }
@@ -367,7 +357,7 @@ inline int run(int argc, char** argv) {
     add_content_tools(server.tools(), options->pricing);
     add_content_routes(server.http_routes(), options->pricing);
     try {
-        x402::mcp::check_x402_price(price(options->pricing, "put-content", "check", "10000"));
+        (void)x402::mcp::Price(price(options->pricing, "put-content", "check", "10000"));
     } catch (const std::exception& error) {
         std::cerr << "agent-server: bad pricing options: " << error.what() << '\n';
         return 2;

@@ -5,6 +5,9 @@
 #include <x402/mcp/endpoint.hpp>
 #include <x402/mcp/jsonrpc.hpp>
 #include <x402/mcp/payment_gate.hpp>
+#include <x402/mcp/price.hpp>
 #include <x402/mcp/protocol.hpp>
 #include <x402/mcp/server.hpp>
+#include <x402/mcp/server_options.hpp>
 #include <x402/mcp/tool.hpp>
+#include <x402/mcp/x402_gate.hpp>

@@ -318,14 +318,14 @@ TEST_CASE("jsonrpc: batches are refused from 2025-06-18 on", "[mcp][jsonrpc]") {
     }
 }
 
-TEST_CASE("jsonrpc: a throwing handler becomes a tool error", "[mcp][jsonrpc]") {
+TEST_CASE("tools: a throwing handler becomes a tool error", "[mcp][tools]") {
     Fixture f;
     const std::string session = open_session(f.endpoint);
     const json result = body_of(post(f.endpoint, call_request(1, "boom", json::object()), session))["result"];
     CHECK(result == json{{"content", json::array({{{"type", "text"}, {"text", "Error: kaput"}}})}, {"isError", true}});
 }
 
-TEST_CASE("jsonrpc: a paid tool without a payment gate never runs", "[mcp][jsonrpc]") {
+TEST_CASE("gate: a paid tool without a payment gate never runs", "[mcp][gate]") {
     Fixture f;
     const std::string session = open_session(f.endpoint);
     const json result =
@@ -335,7 +335,7 @@ TEST_CASE("jsonrpc: a paid tool without a payment gate never runs", "[mcp][jsonr
     CHECK_FALSE(result.contains("_meta"));
 }
 
-TEST_CASE("jsonrpc: a free tool runs with no session and no payer", "[mcp][jsonrpc]") {
+TEST_CASE("gate: a free tool runs with no session and no payer", "[mcp][gate]") {
     Fixture f;
     f.endpoint.set_payment_gate(mcp::testing::TrustingPaymentGateDouble(f.sessions));
     const std::string session = open_session(f.endpoint);
@@ -355,15 +355,16 @@ TEST_CASE("jsonrpc: a free tool runs with no session and no payer", "[mcp][jsonr
     }
 }
 
-TEST_CASE("jsonrpc: the gate gets the price and the payment and its receipt is attached", "[mcp][jsonrpc]") {
+TEST_CASE("gate: the gate gets the parsed price and the payment and its receipt is attached", "[mcp][gate]") {
     Fixture f;
     auto seen = std::make_shared<std::vector<json>>();
-    mcp::PaymentGate recording = [seen, sessions = f.sessions](mcp::PaidToolCall call) -> mcp::awaitable<mcp::GateOutcome> {
-        seen->push_back({{"tool", call.tool}, {"price", call.price}, {"payment", call.payment}});
-        if (call.payment.is_null()) co_return mcp::GateOutcome::refused({{"x402Version", 2}, {"error", "payment_required"}});
+    mcp::PaymentGate recording = [seen, sessions = f.sessions](mcp::GateRequest call) -> mcp::awaitable<mcp::GateDecision> {
+        seen->push_back(
+            {{"tool", call.target}, {"price", call.price->as_json()}, {"payment", call.payment.mcp_meta().value_or(nullptr)}});
+        if (call.payment.empty()) co_return mcp::GateDecision::refuse({{"x402Version", 2}, {"error", "payment_required"}});
         auto op = sessions.run_without_payer(call.invoke);
-        mcp::ToolResult result = co_await std::move(op);
-        co_return mcp::GateOutcome::settled(std::move(result), {{"success", true}, {"transaction", "0xabc"}});
+        co_await std::move(op);
+        co_return mcp::GateDecision::served({{"success", true}, {"transaction", "0xabc"}});
     };
     f.endpoint.set_payment_gate(recording);
     const std::string session = open_session(f.endpoint);
@@ -384,7 +385,7 @@ TEST_CASE("jsonrpc: the gate gets the price and the payment and its receipt is a
     CHECK((*seen)[1]["payment"] == payment);
 }
 
-TEST_CASE("jsonrpc: the trusting gate double runs the handler as the named payer", "[mcp][jsonrpc]") {
+TEST_CASE("gate: the trusting gate double runs the handler as the named payer", "[mcp][gate]") {
     Fixture f;
     f.endpoint.set_payment_gate(mcp::testing::TrustingPaymentGateDouble(f.sessions));
     const std::string session = open_session(f.endpoint);
@@ -410,7 +411,7 @@ TEST_CASE("jsonrpc: the trusting gate double runs the handler as the named payer
     CHECK(again["structuredContent"]["previous"] == "blue");
 }
 
-TEST_CASE("tool registry rejects bad registrations", "[mcp][jsonrpc]") {
+TEST_CASE("tools: the registry rejects bad registrations", "[mcp][tools]") {
     mcp::ToolRegistry tools;
     auto make = [](std::string name) {
         mcp::Tool tool;
@@ -430,6 +431,11 @@ TEST_CASE("tool registry rejects bad registrations", "[mcp][jsonrpc]") {
     mcp::Tool null_price = make("d");
     null_price.price = json(nullptr);
     CHECK_THROWS_AS(tools.add(std::move(null_price)), std::invalid_argument);
+    // Prices are parsed once, here: one that is no x402 PaymentRequired never registers.
+    mcp::Tool bad_price = make("f");
+    bad_price.price = json{{"amount", 1}};
+    CHECK_THROWS_AS(tools.add(std::move(bad_price)), std::invalid_argument);
+    CHECK(tools.price("a") == nullptr);
     tools.freeze();
     CHECK_THROWS_AS(tools.add(make("e")), std::logic_error);
     CHECK(tools.tools().size() == 1);
@@ -454,7 +460,7 @@ TEST_CASE("jsonrpc: deeply nested JSON is refused before parsing", "[mcp][jsonrp
 #if X402_MCP_TEST_GATE
 // The real gate: x402::mcp::make_x402_gate over a PaymentHook with the offline
 // LocalVerifier, on payments signed by the official x402 client libraries
-// (tests/x402/vectors.json, made for exactly the requirements of test_price()).
+// (tests/payment/vectors.json, made for exactly the requirements of test_price()).
 // The end-to-end version, with fresh payments, is mcp.interop.official_clients.
 namespace {
 
@@ -552,7 +558,7 @@ TEST_CASE("x402 gate: invalid payments are refused with the verifier's reason", 
     }
 }
 
-// Plain HTTP routes behind the real x402 HTTP gate (make_x402_http_gate), the
+// Plain HTTP routes behind the real x402 gate (make_x402_gate, the same as for tools), the
 // payment in the X-PAYMENT / PAYMENT-SIGNATURE header, over a real socket.
 namespace {
 
@@ -583,7 +589,7 @@ struct HttpGateServer {
         guard_options.clock = options.clock;
         auto hook = std::make_shared<xp::PaymentHook<xp::LocalVerifier>>(sessions, xp::LocalVerifier(options),
                                                                           xp::InMemoryReplayGuard(guard_options));
-        server.set_http_payment_gate(mcp::make_x402_http_gate(std::move(hook)));
+        server.set_http_payment_gate(mcp::make_x402_gate(std::move(hook)));
         add_route("/v2/*", price_of("v2-valid"));
         add_route("/v1", price_of("v1-valid-legacy-client"));
         add_route("/free", std::nullopt);

@@ -27,26 +27,28 @@ public:
 
     explicit TrustingPaymentGateDouble(session::SessionPlugin sessions) : sessions_(std::move(sessions)) {}
 
-    awaitable<GateOutcome> operator()(PaidToolCall call) const {
+    awaitable<GateDecision> operator()(GateRequest call) const {
+        const json payment = call.payment.mcp_meta().value_or(nullptr);
         const json* payer = nullptr;
-        if (call.payment.is_object()) {
-            const auto found = call.payment.find(payer_field);
-            if (found != call.payment.end() && found->is_string() && !found->get<std::string>().empty())
+        if (payment.is_object()) {
+            const auto found = payment.find(payer_field);
+            if (found != payment.end() && found->is_string() && !found->get<std::string>().empty())
                 payer = &*found;
         }
-        if (payer == nullptr) co_return GateOutcome::refused(payment_required(call, "payment_required"));
+        if (payer == nullptr) co_return GateDecision::refuse(payment_required(call, "payment_required"));
 
         const std::string who = payer->get<std::string>();
         std::optional<session::VerifiedPayer> verified = session::VerifiedPayer::assume_verified(who);
         auto op = sessions_.run(std::move(verified), call.invoke);
-        ToolResult result = co_await std::move(op);
+        co_await std::move(op);
         json receipt = {{"success", true}, {"transaction", "0xtest-double"}, {"network", "test-double"}, {"payer", who}};
-        co_return GateOutcome::settled(std::move(result), std::move(receipt));
+        co_return GateDecision::served(std::move(receipt));
     }
 
     /// The PaymentRequired answer: the price with `error` set.
-    static json payment_required(const PaidToolCall& call, std::string error) {
-        json required = call.price.is_object() ? call.price : json{{"accepts", json::array({call.price})}};
+    static json payment_required(const GateRequest& call, std::string error) {
+        const json& price = call.price->as_json();
+        json required = price.is_object() ? price : json{{"accepts", json::array({price})}};
         if (!required.contains("x402Version")) required["x402Version"] = 2;
         required["error"] = std::move(error);
         return required;

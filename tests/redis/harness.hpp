@@ -1,6 +1,5 @@
-// The backends of the conformance suite (tests/redis/conformance.cpp), each a
-// type for Catch2's TEMPLATE_TEST_CASE so test names say the backend:
-//  - InMemoryBackend: InMemoryStore with a ManualClock;
+// The Redis backends of the store conformance suite (tests/session/conformance_suite.hpp),
+// each a type for Catch2's TEMPLATE_TEST_CASE so test names say the backend:
 //  - RedisStandaloneBackend / RedisClusterBackend: RedisStore on the servers
 //    started by redis-servers.sh (URLs from X402_REDIS_URL /
 //    X402_REDIS_CLUSTER_URL, or the file named by X402_REDIS_URLS_FILE).
@@ -18,9 +17,9 @@
 
 #include <x402/session/any_store.hpp>
 #include <x402/session/in_memory_store.hpp>
-#include <x402/session/redis_store.hpp>
+#include <x402/redis/store.hpp>
 
-#include "../support.hpp"
+#include "../session/conformance_backends.hpp"
 
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
@@ -43,8 +42,9 @@ namespace redis_tests {
 
 using namespace std::chrono_literals;
 using x402::session::AnyStore;
-using x402::session::RedisStore;
-using x402::session::RedisStoreOptions;
+using store_conformance::IoThreads;
+using x402::redis::RedisStore;
+using x402::redis::RedisStoreOptions;
 
 /// The URL named `name` (X402_REDIS_URL, X402_REDIS_CLUSTER_URL): the
 /// environment variable, else the line `name=...` of $X402_REDIS_URLS_FILE.
@@ -67,35 +67,15 @@ inline std::string unique_prefix() {
     return "x402test:" + std::to_string(random());
 }
 
-/// An io_context run by `count` threads until destruction.
-class IoThreads {
-public:
-    explicit IoThreads(int count = 2) {
-        for (int i = 0; i < count; ++i) threads_.emplace_back([this] { io_.run(); });
-    }
-    ~IoThreads() {
-        work_.reset();
-        io_.stop();
-        for (auto& thread : threads_) thread.join();
-    }
-    boost::asio::io_context& io() noexcept { return io_; }
-    boost::asio::io_context::executor_type executor() noexcept { return io_.get_executor(); }
-
-private:
-    boost::asio::io_context io_;
-    boost::asio::executor_work_guard<boost::asio::io_context::executor_type> work_{io_.get_executor()};
-    std::vector<std::thread> threads_;
-};
-
 /// Runs one raw command on the store's client, routed by `routing_key`.
-inline x402::session::redis::Reply raw(RedisStore& store, x402::session::redis::Command command,
+inline x402::redis::Reply raw(RedisStore& store, x402::redis::Command command,
                                        std::string routing_key) {
     auto client = store.client();
     return test_support::run(client->execute(std::move(command), std::move(routing_key)));
 }
 
 inline long long pttl(RedisStore& store, const std::string& redis_key) {
-    x402::session::redis::Command command{"PTTL", redis_key};
+    x402::redis::Command command{"PTTL", redis_key};
     return raw(store, std::move(command), redis_key).as_integer();
 }
 
@@ -118,32 +98,15 @@ inline void age_on_redis(RedisStore& store, const std::string& payer, const std:
         const auto left = pttl(store, name);
         if (left < 0) continue;  // -1: no expiry, -2: already gone
         if (left > age.count()) {
-            x402::session::redis::Command command{"PEXPIRE", name, std::to_string(left - age.count())};
+            x402::redis::Command command{"PEXPIRE", name, std::to_string(left - age.count())};
             raw(store, std::move(command), name);
         } else {
-            x402::session::redis::Command command{"PEXPIRE", name, "1"};
+            x402::redis::Command command{"PEXPIRE", name, "1"};
             raw(store, std::move(command), name);
             wait_gone(store, name);
         }
     }
 }
-
-struct InMemoryBackend {
-    static constexpr bool is_redis = false;
-    static constexpr bool close_clears = true;
-
-    static x402::session::InMemoryStoreOptions options(const test_support::ManualClock& clock) {
-        x402::session::InMemoryStoreOptions options;
-        options.max_entries = 1'000'000;
-        options.clock = clock.function();
-        return options;
-    }
-
-    test_support::ManualClock clock;
-    AnyStore store = AnyStore::make<x402::session::InMemoryStore>(options(clock));
-
-    void age(const std::string&, const std::vector<std::string>&, std::chrono::milliseconds by) { clock.advance(by); }
-};
 
 template <bool Cluster>
 struct RedisBackend {

@@ -3,10 +3,8 @@
 // Redis Cluster routing and redirects (a live slot migration: ASK, then
 // MOVED), the replay guard, make_store, and fault tests on servers of their
 // own (killed during a load, restarted, AOF persistence across a restart).
-#include <x402/session/redis/replay_guard.hpp>
-#include <x402/payment/redis_replay_guard.hpp>
-#include <x402/session/redis/store_url.hpp>
-#include <x402/session/redis_store.hpp>
+#include <x402/redis/store_url.hpp>
+#include <x402/redis/store.hpp>
 
 #include "harness.hpp"
 
@@ -54,7 +52,7 @@ using Catch::Matchers::StartsWith;
 using test_support::run;
 using x402::session::ListOptions;
 using x402::session::SetOptions;
-namespace redis = x402::session::redis;
+namespace redis = x402::redis;
 namespace asio = boost::asio;
 
 namespace {
@@ -271,6 +269,11 @@ TEST_CASE("redis: store options are checked before connecting", "[redis][options
     using PayerExecutor = x402::session::ContextExecutor<asio::strand<asio::io_context::executor_type>>;
     STATIC_REQUIRE_FALSE(std::is_constructible_v<RedisStore, PayerExecutor, std::string_view>);
     STATIC_REQUIRE(std::is_constructible_v<RedisStore, asio::io_context::executor_type, std::string_view>);
+    // ... and at run time when type-erased, e.g. from co_await this_coro::executor.
+    const PayerExecutor payer_executor(asio::make_strand(io), nullptr);
+    REQUIRE_THROWS_MATCHES(RedisStore(asio::any_io_executor(payer_executor), "redis://127.0.0.1:1"),
+                           std::invalid_argument,
+                           Message("RedisStore must be built on a plain executor, not a payer's context executor"));
 }
 
 TEST_CASE("redis: the layout keeps each payer in one slot and never collides", "[redis][layout]") {
@@ -407,80 +410,22 @@ TEST_CASE("redis: operations resume the awaiting coroutine in its own payer cont
     REQUIRE(progress->failures.load() == 0);
 }
 
-// --- Replay guard and make_store ------------------------------------------------
-
-TEST_CASE("redis: the replay guard lets exactly one claim win until it expires", "[redis][replay]") {
-    for (const auto* url_name : {"X402_REDIS_URL", "X402_REDIS_CLUSTER_URL"}) {
-        INFO(url_name);
-        IoThreads threads;
-        redis::RedisReplayGuard guard(threads.executor(), server_url(url_name), unique_prefix() + ":replay:");
-        REQUIRE(run(guard.try_claim("payment-1", 60s)));
-        REQUIRE_FALSE(run(guard.try_claim("payment-1", 60s)));
-        REQUIRE(run(guard.try_claim("payment-2", 60s)));
-        REQUIRE_THROWS_MATCHES(run(guard.try_claim("payment-3", 0ms)), std::invalid_argument,
-                               Message("ttl must be > 0"));
-        REQUIRE(run(guard.try_claim("short", 1ms)));
-        bool reclaimed = false;
-        const auto deadline = std::chrono::steady_clock::now() + 5s;
-        while (!reclaimed && std::chrono::steady_clock::now() < deadline) {
-            reclaimed = run(guard.try_claim("short", 60s));  // polls until the 1 ms claim has expired
-        }
-        REQUIRE(reclaimed);
-    }
-}
-
-TEST_CASE("redis: the replay guard refuses a replay across instances", "[redis][replay]") {
-    IoThreads threads;
-    const auto prefix = unique_prefix() + ":replay:";
-    redis::RedisReplayGuard first(threads.executor(), server_url("X402_REDIS_URL"), prefix);
-    redis::RedisReplayGuard second(threads.executor(), server_url("X402_REDIS_URL"), prefix);
-    std::atomic<int> wins{0};
-    std::vector<std::thread> racers;
-    for (int i = 0; i < 8; ++i) {
-        racers.emplace_back([&, i] {
-            auto& guard = i % 2 == 0 ? first : second;
-            if (run(guard.try_claim("the-payment", 60s))) ++wins;
-        });
-    }
-    for (auto& racer : racers) racer.join();
-    REQUIRE(wins.load() == 1);
-}
-
-TEST_CASE("redis: the x402 hook's shared replay guard holds a payment until its validBefore", "[redis][replay]") {
-    IoThreads threads;
-    const auto prefix = unique_prefix() + ":replay:";
-    std::uint64_t now = 1'767'225'000;
-    const x402::payment::UnixClock clock = [&now] { return now; };
-    x402::payment::SharedReplayGuard first(redis::RedisReplayGuard(threads.executor(), server_url("X402_REDIS_URL"), prefix),
-                                           clock);
-    x402::payment::SharedReplayGuard second(
-        redis::RedisReplayGuard(threads.executor(), server_url("X402_REDIS_URL"), prefix), clock);
-    const x402::payment::ReplayKey key{"eip155:84532", "0xasset", "0xpayer", "0xnonce"};
-    const x402::payment::ReplayKey other{"eip155:84532", "0xasset", "0xpayer", "0xother"};
-    REQUIRE(run(first.try_claim(key, now + 60)));
-    REQUIRE_FALSE(run(second.try_claim(key, now + 60)));  // another instance sees the claim
-    REQUIRE(run(second.try_claim(other, now + 60)));
-    // Held until validBefore has passed, and no longer.
-    CHECK(x402::payment::SharedReplayGuard::claim_lifetime(now + 60, now) == 61s);
-    CHECK(x402::payment::SharedReplayGuard::claim_lifetime(now, now) == 1s);
-    CHECK(x402::payment::SharedReplayGuard::claim_lifetime(now - 5, now) == 1s);
-    CHECK(x402::payment::SharedReplayGuard::claim_lifetime(~std::uint64_t{0}, now) <= std::chrono::hours(24 * 365 * 100));
-}
+// --- make_store ------------------------------------------------
 
 TEST_CASE("redis: make_store picks the store from the URL", "[redis][url]") {
     IoThreads threads;
-    auto memory = x402::session::make_store(threads.executor(), "memory://");
+    auto memory = x402::redis::make_store(threads.executor(), "memory://");
     REQUIRE(memory.target<x402::session::InMemoryStore>() != nullptr);
     RedisStoreOptions options;
     options.key_prefix = unique_prefix();
-    auto standalone = x402::session::make_store(threads.executor(), server_url("X402_REDIS_URL"), options);
+    auto standalone = x402::redis::make_store(threads.executor(), server_url("X402_REDIS_URL"), options);
     REQUIRE(standalone.target<RedisStore>() != nullptr);
     run(standalone.set("p", "k", "v", no_options()));
     REQUIRE(run(standalone.get("p", "k")) == "v");
-    auto cluster = x402::session::make_store(threads.executor(), server_url("X402_REDIS_CLUSTER_URL"), options);
+    auto cluster = x402::redis::make_store(threads.executor(), server_url("X402_REDIS_CLUSTER_URL"), options);
     run(cluster.set("p", "k", "c", no_options()));
     REQUIRE(run(cluster.get("p", "k")) == "c");
-    REQUIRE_THROWS_MATCHES(x402::session::make_store(threads.executor(), "mongodb://x"), std::invalid_argument,
+    REQUIRE_THROWS_MATCHES(x402::redis::make_store(threads.executor(), "mongodb://x"), std::invalid_argument,
                            Message("unsupported store URL (expected memory://, redis:// or redis+cluster://): "
                                    "mongodb://x"));
 }

@@ -4,6 +4,7 @@
 // tests drive it directly.
 #pragma once
 
+#include <x402/mcp/detail/gate_call.hpp>
 #include <x402/mcp/detail/schema.hpp>
 #include <x402/mcp/jsonrpc.hpp>
 #include <x402/mcp/payment_gate.hpp>
@@ -16,6 +17,7 @@
 #include <algorithm>
 #include <deque>
 #include <exception>
+#include <functional>
 #include <mutex>
 #include <optional>
 #include <random>
@@ -72,8 +74,9 @@ public:
     const session::SessionPlugin& sessions() const noexcept { return sessions_; }
     const EndpointOptions& options() const noexcept { return options_; }
 
-    /// The gate for priced tools; without one, priced tools answer a tool
-    /// error and their handlers never run. Set it before serving.
+    /// The gate for priced tools (the same type serves priced HTTP routes);
+    /// without one, priced tools answer a tool error and their handlers never
+    /// run. Set it before serving.
     void set_payment_gate(PaymentGate gate) { gate_ = std::move(gate); }
     bool has_payment_gate() const noexcept { return static_cast<bool>(gate_); }
 
@@ -318,31 +321,26 @@ private:
             co_return jsonrpc::error_response(message.id, jsonrpc::invalid_params, std::move(text));
         }
 
-        ToolInvocation invoke = [tool, arguments]() { return tool->handler(arguments); };
-        GateOutcome outcome;
-        std::optional<std::string> failure;
-        try {
-            if (!tool->price) {
-                auto op = sessions_.run_without_payer(std::move(invoke));
-                outcome.result = co_await std::move(op);
-            } else if (gate_) {
-                PaidToolCall call(name, *tool->price, std::move(payment), std::move(invoke));
-                auto op = gate_(std::move(call));
-                outcome = co_await std::move(op);
-            } else {
-                outcome.result = ToolResult::error("Tool " + name +
-                                                   " requires payment, and this server has no payment verifier");
-            }
-        } catch (const std::exception& error) {
-            failure = error.what();
-        } catch (...) {
-            failure = "unknown exception";
-        }
-        if (failure) co_return jsonrpc::result_response(message.id, ToolResult::error("Error: " + *failure).to_json());
+        std::function<awaitable<ToolResult>()> handler = [tool, arguments]() { return tool->handler(arguments); };
+        auto op = detail::call_through_gate<ToolResult>(gate_, name, tools_.price(name),
+                                                        payment::PaymentInput::from_mcp_meta(std::move(payment)),
+                                                        std::move(handler));
+        detail::GateCall<ToolResult> call = co_await std::move(op);
+        co_return jsonrpc::result_response(message.id, render(name, std::move(call)));
+    }
 
-        json result = outcome.result.to_json();
-        if (outcome.result_meta.is_object() && !outcome.result_meta.empty()) result["_meta"] = outcome.result_meta;
-        co_return jsonrpc::result_response(message.id, std::move(result));
+    /// The CallToolResult of one call: the handler's result (with the
+    /// receipt in `_meta`), the payment-required tool error, or an error.
+    static json render(const std::string& name, detail::GateCall<ToolResult> call) {
+        if (call.failure) return ToolResult::error("Error: " + *call.failure).to_json();
+        if (call.no_gate)
+            return ToolResult::error("Tool " + name + " requires payment, and this server has no payment verifier")
+                .to_json();
+        if (call.decision.refused()) return payment_required_result(std::move(call.decision.payment_required)).to_json();
+        json result = call.result->to_json();
+        if (!call.decision.receipt.is_null())
+            result["_meta"] = json{{std::string(payment_response_meta_key), std::move(call.decision.receipt)}};
+        return result;
     }
 
     session::SessionPlugin sessions_;

@@ -1,7 +1,7 @@
 // Plain HTTP routes served next to the MCP endpoint by the same server
-// (server.hpp): free routes run with no session, priced routes go through an
-// HttpPaymentGate (the x402 one takes the payment from the X-PAYMENT /
-// PAYMENT-SIGNATURE header: make_x402_http_gate in x402_gate.hpp).
+// (server.hpp): free routes run with no session, priced routes go through the
+// same PaymentGate as priced tools (payment_gate.hpp; the x402 one takes the
+// payment from the X-PAYMENT / PAYMENT-SIGNATURE header).
 //
 //     HttpRoute route;
 //     route.method = "GET";
@@ -11,11 +11,12 @@
 //     server.http_routes().add(std::move(route));
 #pragma once
 
+#include <x402/mcp/payment_gate.hpp>
 #include <x402/mcp/tool.hpp>
 
-#include <algorithm>
+#include <boost/beast/core/string.hpp>
+
 #include <atomic>
-#include <cctype>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -48,11 +49,7 @@ struct HttpRequest {
     /// The first header named `name` (case-insensitive), or nullopt.
     std::optional<std::string> header(std::string_view name) const {
         for (const auto& [field, value] : headers)
-            if (field.size() == name.size() &&
-                std::equal(field.begin(), field.end(), name.begin(), [](char a, char b) {
-                    return std::tolower(static_cast<unsigned char>(a)) == std::tolower(static_cast<unsigned char>(b));
-                }))
-                return value;
+            if (boost::beast::iequals(field, name)) return value;
         return std::nullopt;
     }
 };
@@ -85,37 +82,13 @@ struct HttpRoute {
     /// The path: exact ("/health"), or a prefix ending in '*' ("/content/*",
     /// matching "/content/<anything non-empty>").
     std::string path;
-    /// nullopt: free. Otherwise handed to the HttpPaymentGate (by convention
-    /// the same PaymentRequired template as Tool::price).
+    /// nullopt: free. Otherwise the PaymentRequired template the
+    /// PaymentGate checks payments against (same format as Tool::price),
+    /// parsed when the route is added.
     std::optional<json> price;
     /// The handler; must be set. Whatever it captures must outlive the server.
     HttpHandler handler;
 };
-
-/// Runs the route's handler. Call it at most once, and only inside the
-/// verified payer's context.
-using HttpInvocation = std::function<awaitable<HttpResponse>()>;
-
-/// One request of a priced route, as the server hands it to the gate. Not an
-/// aggregate (g++ 12 and braced aggregates with strings inside co_await).
-struct PaidHttpRequest {
-    PaidHttpRequest(json route_price, HttpHeaderLookup header_lookup, HttpInvocation route_invoke)
-        : price(std::move(route_price)), header(std::move(header_lookup)), invoke(std::move(route_invoke)) {}
-
-    /// HttpRoute::price as registered.
-    json price;
-    /// The request's headers (valid until the gate's awaitable completes).
-    HttpHeaderLookup header;
-    /// Runs the handler; see HttpInvocation.
-    HttpInvocation invoke;
-};
-
-/// The gate the server calls for every priced route: answers the handler's
-/// response (plus e.g. the receipt header) or a refusal (e.g. 402). It must
-/// not let the handler see a payer that was not verified. Called
-/// concurrently. Exceptions it throws become a 500. The x402 one:
-/// make_x402_http_gate (x402_gate.hpp).
-using HttpPaymentGate = std::function<awaitable<HttpResponse>(PaidHttpRequest request)>;
 
 /// The plain HTTP routes of a server. Register them before the server starts;
 /// then `add` throws std::logic_error.
@@ -125,7 +98,8 @@ public:
 
     /// Throws std::invalid_argument for an empty method, a path not starting
     /// with '/', a path that matches the MCP endpoint's path, a duplicate
-    /// (method, path), a missing handler or a null price.
+    /// (method, path), a missing handler, a null price or a price that is
+    /// not a usable x402 PaymentRequired.
     void add(HttpRoute route) {
         if (frozen_.load(std::memory_order_acquire))
             throw std::logic_error("x402::mcp::HttpRouteRegistry: routes must be registered before the server serves");
@@ -142,19 +116,26 @@ public:
         for (const auto& existing : routes_)
             if (existing->method == route.method && existing->path == route.path)
                 throw std::invalid_argument("duplicate HTTP route: " + route.method + " " + route.path);
+        std::shared_ptr<const Price> price;
+        if (route.price) price = std::make_shared<const Price>(*route.price);
         routes_.push_back(std::make_shared<const HttpRoute>(std::move(route)));
+        prices_.push_back(std::move(price));
     }
 
     /// The first route matching `path` with `method`; `path_known` tells
     /// whether some route matches the path with another method.
     std::shared_ptr<const HttpRoute> find(std::string_view method, std::string_view path, bool& path_known) const {
-        path_known = false;
-        for (const auto& route : routes_) {
-            if (!matches(route->path, path)) continue;
-            path_known = true;
-            if (route->method == method) return route;
-        }
-        return nullptr;
+        const std::size_t index = find_index(method, path, path_known);
+        return index < routes_.size() ? routes_[index] : nullptr;
+    }
+
+    /// As find, with the route's price as parsed at registration (null: free).
+    std::pair<std::shared_ptr<const HttpRoute>, std::shared_ptr<const Price>> find_priced(std::string_view method,
+                                                                                         std::string_view path,
+                                                                                         bool& path_known) const {
+        const std::size_t index = find_index(method, path, path_known);
+        if (index >= routes_.size()) return {};
+        return {routes_[index], prices_[index]};
     }
 
     /// The methods of the routes matching `path`, comma-separated (for Allow).
@@ -184,8 +165,19 @@ public:
     void freeze() noexcept { frozen_.store(true, std::memory_order_release); }
 
 private:
+    std::size_t find_index(std::string_view method, std::string_view path, bool& path_known) const {
+        path_known = false;
+        for (std::size_t i = 0; i < routes_.size(); ++i) {
+            if (!matches(routes_[i]->path, path)) continue;
+            path_known = true;
+            if (routes_[i]->method == method) return i;
+        }
+        return routes_.size();
+    }
+
     std::string mcp_path_;
     std::vector<std::shared_ptr<const HttpRoute>> routes_;
+    std::vector<std::shared_ptr<const Price>> prices_;  // parallel to routes_; null: free
     std::atomic<bool> frozen_{false};
 };
 

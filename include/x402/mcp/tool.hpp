@@ -3,6 +3,7 @@
 #pragma once
 
 #include <x402/mcp/jsonrpc.hpp>
+#include <x402/mcp/price.hpp>
 #include <x402/session/store.hpp>
 
 #include <atomic>
@@ -82,9 +83,9 @@ struct Tool {
     std::string description;
     /// JSON Schema of `arguments`; must be an object schema (`"type":"object"`).
     json input_schema = {{"type", "object"}};
-    /// nullopt: free. Otherwise the payment requirements handed to the
-    /// PaymentGate, opaque to the MCP layer (by convention an x402
-    /// PaymentRequired object without `error`: `{x402Version, resource, accepts}`).
+    /// nullopt: free. Otherwise the x402 PaymentRequired object (without
+    /// `error`: `{x402Version, resource, accepts}`) the PaymentGate checks
+    /// payments against, parsed when the tool is added (see Price).
     std::optional<json> price;
     /// The handler; must be set. Whatever it captures must outlive the server.
     ToolHandler handler;
@@ -110,7 +111,7 @@ class ToolRegistry {
 public:
     /// Throws std::invalid_argument for an empty or duplicate name, a missing
     /// handler, an input schema that is not an object schema, or a price that
-    /// is null; std::logic_error once frozen.
+    /// is null or not a usable x402 PaymentRequired; std::logic_error once frozen.
     void add(Tool tool) {
         if (frozen_.load(std::memory_order_acquire))
             throw std::logic_error("x402::mcp::ToolRegistry: tools must be registered before the server serves");
@@ -122,14 +123,24 @@ public:
             throw std::invalid_argument("tool " + tool.name + ": input schema must be an object schema");
         if (tool.price && tool.price->is_null())
             throw std::invalid_argument("tool " + tool.name + ": price must not be null (use nullopt for free)");
+        std::shared_ptr<const Price> price;
+        if (tool.price) price = std::make_shared<const Price>(*tool.price);
         index_.emplace(tool.name, tools_.size());
         tools_.push_back(std::make_shared<const Tool>(std::move(tool)));
+        prices_.push_back(std::move(price));
     }
 
     /// The tool named `name`, or null. The pointer stays valid as long as the registry.
     std::shared_ptr<const Tool> find(const std::string& name) const {
         const auto found = index_.find(name);
         return found == index_.end() ? nullptr : tools_[found->second];
+    }
+
+    /// The price of the tool named `name` as parsed at registration; null
+    /// for a free or unknown tool.
+    std::shared_ptr<const Price> price(const std::string& name) const {
+        const auto found = index_.find(name);
+        return found == index_.end() ? nullptr : prices_[found->second];
     }
 
     const std::vector<std::shared_ptr<const Tool>>& tools() const noexcept { return tools_; }
@@ -140,6 +151,7 @@ public:
 
 private:
     std::vector<std::shared_ptr<const Tool>> tools_;
+    std::vector<std::shared_ptr<const Price>> prices_;  // parallel to tools_; null: free
     std::map<std::string, std::size_t> index_;
     std::atomic<bool> frozen_{false};
 };

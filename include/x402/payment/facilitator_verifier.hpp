@@ -15,8 +15,8 @@
 // settle_detailed give the typed FacilitatorError instead.
 #pragma once
 
-#include <x402/payment/detail/http_client.hpp>
-#include <x402/payment/detail/http_url.hpp>
+#include <x402/http/client.hpp>
+#include <x402/http/url.hpp>
 #include <x402/payment/error.hpp>
 #include <x402/payment/headers.hpp>
 #include <x402/payment/types.hpp>
@@ -105,23 +105,6 @@ struct FacilitatorVerifierOptions {
     std::string user_agent = "x402-session";
 };
 
-namespace detail {
-template <class T>
-struct is_context_executor : std::false_type {};
-template <class Inner>
-struct is_context_executor<session::ContextExecutor<Inner>> : std::true_type {};
-
-/// True when `executor` wraps one of the ContextExecutor types this library makes.
-inline bool holds_context_executor(const boost::asio::any_io_executor& executor) {
-    namespace asio = boost::asio;
-    using session::ContextExecutor;
-    return executor.target<ContextExecutor<asio::any_io_executor>>() != nullptr ||
-           executor.target<ContextExecutor<asio::strand<asio::io_context::executor_type>>>() != nullptr ||
-           executor.target<ContextExecutor<asio::strand<asio::any_io_executor>>>() != nullptr ||
-           executor.target<ContextExecutor<asio::io_context::executor_type>>() != nullptr;
-}
-}  // namespace detail
-
 /// A PaymentVerifier backed by a facilitator (see the top of this header).
 ///
 ///     boost::asio::io_context io;
@@ -150,8 +133,7 @@ public:
     /// the connections are shared by all payers). `url`: http(s)://host[:port][/path].
     /// Throws std::invalid_argument for a bad URL, a ContextExecutor or an
     /// unreadable CA file.
-    template <class Executor>
-        requires(!detail::is_context_executor<std::decay_t<Executor>>::value)
+    template <session::plain_executor Executor>
     FacilitatorVerifier(const Executor& executor, std::string_view url, FacilitatorVerifierOptions options = {})
         : state_(make_state(boost::asio::any_io_executor(executor), url, std::move(options))) {}
 
@@ -193,15 +175,14 @@ public:
 
 private:
     struct State {
-        std::shared_ptr<detail::HttpClient> client;
+        std::shared_ptr<http::HttpClient> client;
         std::function<std::vector<std::pair<std::string, std::string>>(std::string_view)> headers;
     };
 
     static std::shared_ptr<const State> make_state(boost::asio::any_io_executor executor, std::string_view url,
                                                    FacilitatorVerifierOptions options) {
-        if (detail::holds_context_executor(executor))
-            throw std::invalid_argument("FacilitatorVerifier: needs a plain executor, not a payer's ContextExecutor");
-        detail::HttpClientOptions http;
+        session::require_plain_executor(executor, "FacilitatorVerifier");
+        http::HttpClientOptions http;
         http.timeout = options.timeout;
         http.ca_file = std::move(options.ca_file);
         http.max_response_bytes = options.max_response_bytes;
@@ -209,13 +190,13 @@ private:
         http.max_idle_time = options.max_idle_time;
         http.user_agent = std::move(options.user_agent);
         auto state = std::make_shared<State>();
-        state->client = std::make_shared<detail::HttpClient>(std::move(executor), detail::parse_http_url(url), std::move(http));
+        state->client = std::make_shared<http::HttpClient>(std::move(executor), http::parse_http_url(url), std::move(http));
         state->headers = std::move(options.headers);
         return state;
     }
 
-    static FacilitatorError to_error(const detail::HttpError& error) {
-        using detail::HttpErrorKind;
+    static FacilitatorError to_error(const http::HttpError& error) {
+        using http::HttpErrorKind;
         FacilitatorErrorKind kind = FacilitatorErrorKind::unreachable;
         switch (error.kind) {
             case HttpErrorKind::unreachable: kind = FacilitatorErrorKind::unreachable; break;
@@ -238,7 +219,7 @@ private:
     static awaitable<FacilitatorReply<Response>> call(std::shared_ptr<const State> state, std::string endpoint,
                                                       std::string body) {
         FacilitatorReply<Response> reply;
-        detail::HttpHeaders headers;
+        http::HttpHeaders headers;
         if (state->headers) {
             try {
                 headers = state->headers(endpoint);
@@ -248,7 +229,7 @@ private:
                 co_return reply;
             }
         }
-        detail::HttpResult result = co_await state->client->post_json("/" + endpoint, std::move(body), std::move(headers));
+        http::HttpResult result = co_await state->client->post_json("/" + endpoint, std::move(body), std::move(headers));
         if (!result.response) {
             reply.error = result.error ? to_error(*result.error)
                                        : FacilitatorError{FacilitatorErrorKind::unreachable, "no answer", 0};

@@ -98,6 +98,12 @@ public:
         return std::optional<PaymentPayload>(std::move(*payment));
     }
 
+    /// True when no payment was sent at all.
+    bool empty() const noexcept { return !x_payment_ && !payment_signature_ && !mcp_; }
+
+    /// MCP: `params._meta["x402/payment"]` as sent; nullopt for none (or for HTTP).
+    const std::optional<json>& mcp_meta() const noexcept { return mcp_; }
+
     /// The protocol version the sender speaks as far as the transport tells:
     /// 1 for X-PAYMENT, else nullopt.
     std::optional<int> transport_version() const { return x_payment_ ? std::optional<int>(1) : std::nullopt; }
@@ -228,7 +234,7 @@ public:
     awaitable<PaymentOutcome<T>> run(PaymentInput input, RouteRequirements route, Handler handler) {
         using Outcome = PaymentOutcome<T>;
         if (route.accepts.empty()) {
-            T result = co_await sessions_.run_without_payer(std::move(handler));
+            T result = co_await session::run_without_payer(std::move(handler));
             co_return Outcome::free(std::move(result));
         }
 

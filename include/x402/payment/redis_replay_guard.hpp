@@ -1,35 +1,72 @@
-// SharedReplayGuard: the x402 hook's ReplayGuard on Redis, so every server
+// RedisReplayGuard: the x402 hook's ReplayGuard on Redis, so every server
 // instance sharing one Redis (or Redis Cluster) refuses a replayed payment
-// together. Needs the targets x402::payment and x402::session_redis.
+// together. Target x402::payment_redis (x402::payment + x402::redis).
 #pragma once
 
 #include <x402/payment/clock.hpp>
 #include <x402/payment/replay_guard.hpp>
-#include <x402/session/redis/replay_guard.hpp>
+#include <x402/redis/client.hpp>
+#include <x402/redis/config.hpp>
+#include <x402/redis/reply.hpp>
+
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/awaitable.hpp>
 
 #include <chrono>
 #include <cstdint>
+#include <memory>
+#include <stdexcept>
+#include <string>
+#include <string_view>
 #include <utility>
 
 namespace x402::payment {
 
-/// Claims a payment's ReplayKey in Redis (`SET NX PX`) for as long as the
-/// payment can still verify: until its validBefore has passed, like
-/// InMemoryReplayGuard, then Redis forgets it by itself.
+/// Claims a payment's ReplayKey in Redis (`SET <prefix><key> 1 NX PX <ttl>`)
+/// for as long as the payment can still verify: until its validBefore has
+/// passed, like InMemoryReplayGuard; then Redis forgets it by itself. Of all
+/// instances racing on one payment exactly one wins.
 ///
-///     x402::payment::SharedReplayGuard guard(
-///         x402::session::redis::RedisReplayGuard(io.get_executor(), "redis://127.0.0.1:6379"));
-///     x402::payment::PaymentHook<LocalVerifier, SharedReplayGuard> hook(sessions, verifier, guard);
+///     x402::payment::RedisReplayGuard guard(io.get_executor(), "redis://127.0.0.1:6379");
+///     x402::payment::PaymentHook<LocalVerifier, RedisReplayGuard> hook(sessions, verifier, guard);
 ///
-/// When Redis cannot answer, try_claim throws and the hook refuses the
-/// payment (fail closed). Copies share the connection.
-class SharedReplayGuard {
+/// Thread-safe; copies share the connection. When Redis cannot answer,
+/// try_claim throws RedisConnectionError / RedisError and the hook refuses
+/// the payment (fail closed).
+class RedisReplayGuard {
 public:
-    explicit SharedReplayGuard(session::redis::RedisReplayGuard backend, UnixClock clock = system_unix_seconds)
-        : backend_(std::move(backend)), clock_(std::move(clock)) {}
+    /// Its own connections, from a URL (see redis::parse_url); a plain executor.
+    RedisReplayGuard(boost::asio::any_io_executor executor, std::string_view url,
+                     std::string key_prefix = "x402:replay:", UnixClock clock = system_unix_seconds)
+        : RedisReplayGuard(std::make_shared<redis::Client>(std::move(executor), redis::parse_url(url)),
+                           std::move(key_prefix), std::move(clock)) {}
 
+    /// Shares `client` (e.g. RedisStore::client()). Throws
+    /// std::invalid_argument for a null client.
+    explicit RedisReplayGuard(std::shared_ptr<redis::Client> client, std::string key_prefix = "x402:replay:",
+                              UnixClock clock = system_unix_seconds)
+        : client_(std::move(client)), prefix_(std::move(key_prefix)), clock_(std::move(clock)) {
+        if (!client_) throw std::invalid_argument("RedisReplayGuard needs a client");
+    }
+
+    /// The ReplayGuard operation: true when this call claimed `key`, held
+    /// until `valid_before` has passed (see claim_lifetime).
     awaitable<bool> try_claim(ReplayKey key, std::uint64_t valid_before) {
-        co_return co_await backend_.try_claim(key.to_string(), claim_lifetime(valid_before, clock_()));
+        auto op = claim(key.to_string(), claim_lifetime(valid_before, clock_()));
+        co_return co_await std::move(op);
+    }
+
+    /// True when this call claimed `key` for `ttl` (it was not claimed, or
+    /// its claim expired); false when it is already claimed. `ttl` must be
+    /// > 0 ("ttl must be > 0"), checked before any I/O.
+    awaitable<bool> claim(std::string key, std::chrono::milliseconds ttl) {
+        if (ttl.count() <= 0) throw std::invalid_argument("ttl must be > 0");
+        auto client = client_;
+        std::string name = prefix_ + key;
+        redis::Command command{"SET", name, "1", "NX", "PX", std::to_string(ttl.count())};
+        auto reply = co_await client->execute(std::move(command), std::move(name));
+        reply.check();
+        co_return !reply.is_nil();
     }
 
     /// Held while now <= valid_before, i.e. until valid_before + 1 s; at
@@ -41,10 +78,11 @@ public:
     }
 
 private:
-    session::redis::RedisReplayGuard backend_;
+    std::shared_ptr<redis::Client> client_;
+    std::string prefix_;
     UnixClock clock_;
 };
 
-static_assert(ReplayGuard<SharedReplayGuard>);
+static_assert(ReplayGuard<RedisReplayGuard>);
 
 }  // namespace x402::payment

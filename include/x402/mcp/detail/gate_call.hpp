@@ -1,0 +1,69 @@
+// The free / priced / no-gate / failed branches of one call, written once for
+// tools (endpoint.hpp) and plain HTTP routes (detail/server.hpp).
+#pragma once
+
+#include <x402/mcp/payment_gate.hpp>
+#include <x402/session/plugin.hpp>
+
+#include <exception>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <utility>
+
+namespace x402::mcp::detail {
+
+/// How one call went; the transport renders it.
+template <class Result>
+struct GateCall {
+    /// The handler's result (free, or paid and served).
+    std::optional<Result> result;
+    /// The gate's decision (priced calls only).
+    GateDecision decision;
+    /// Priced, but the server has no gate.
+    bool no_gate = false;
+    /// What the handler or the gate threw.
+    std::optional<std::string> failure;
+};
+
+template <class Result>
+awaitable<HandlerRan> run_into(std::function<awaitable<Result>()> handler, std::shared_ptr<std::optional<Result>> slot) {
+    *slot = co_await handler();
+    co_return HandlerRan{};
+}
+
+/// Runs `handler`: with no payer when `price` is null, else through `gate`.
+template <class Result>
+awaitable<GateCall<Result>> call_through_gate(const PaymentGate& gate,
+                                              std::string target, std::shared_ptr<const Price> price,
+                                              payment::PaymentInput payment,
+                                              std::function<awaitable<Result>()> handler) {
+    GateCall<Result> call;
+    try {
+        if (!price) {
+            auto op = session::run_without_payer(std::move(handler));
+            call.result = co_await std::move(op);
+        } else if (!gate) {
+            call.no_gate = true;
+        } else {
+            auto slot = std::make_shared<std::optional<Result>>();
+            GateInvocation invoke = [handler = std::move(handler), slot]() { return run_into<Result>(handler, slot); };
+            GateRequest request(std::move(target), std::move(price), std::move(payment), std::move(invoke));
+            auto op = gate(std::move(request));
+            call.decision = co_await std::move(op);
+            if (!call.decision.refused()) {
+                if (!*slot) throw std::logic_error("the payment gate served the call without running its handler");
+                call.result = std::move(**slot);
+            }
+        }
+    } catch (const std::exception& error) {
+        call.failure = error.what();
+    } catch (...) {
+        call.failure = "unknown exception";
+    }
+    co_return call;
+}
+
+}  // namespace x402::mcp::detail

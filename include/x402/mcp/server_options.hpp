@@ -1,0 +1,36 @@
+// Options of the MCP server (server.hpp).
+#pragma once
+
+#include <x402/mcp/endpoint.hpp>
+
+#include <chrono>
+#include <cstddef>
+#include <string>
+#include <vector>
+
+namespace x402::mcp {
+
+/// Options of the HTTP server.
+struct ServerOptions {
+    /// Address to bind (IPv4 or IPv6 literal).
+    std::string address = "127.0.0.1";
+    /// Port to bind; 0 picks a free one (see Server::start's result).
+    unsigned short port = 8402;
+    /// The MCP endpoint path; other paths answer 404.
+    std::string path = "/mcp";
+    /// Largest request body accepted; a larger one is answered 413 and the
+    /// connection closed.
+    std::size_t max_body_bytes = 1024 * 1024;
+    /// How long a connection may stay idle (or take to send a request)
+    /// before it is closed.
+    std::chrono::seconds idle_timeout{60};
+    /// Origins (e.g. "http://localhost:6274") allowed to call the endpoint.
+    /// A request carrying an Origin header not listed here is answered 403
+    /// (DNS-rebinding protection, Streamable HTTP "Security Warning");
+    /// requests without Origin (non-browser clients) are always allowed.
+    std::vector<std::string> allowed_origins;
+    /// The MCP layer's options.
+    EndpointOptions endpoint;
+};
+
+}  // namespace x402::mcp

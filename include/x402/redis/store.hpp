@@ -1,0 +1,311 @@
+// RedisStore: a Store on Redis (standalone or Redis Cluster), so sessions
+// outlive a process and are shared by every server instance.
+//
+// Needs hiredis (target x402::redis); the umbrella <x402/session.hpp>
+// does not include this header.
+//
+// Data layout, for key prefix P (RedisStoreOptions::key_prefix) and payer p:
+//   P:{p<hex of p>}:i        sorted set, the payer's index: members are the raw
+//                            keys, all with score 0, so ZRANGEBYLEX orders them
+//                            by bytes
+//   P:{p<hex of p>}:v:<key>  hash {v: value, t: the entry's own TTL in ms}
+//                            with PEXPIRE (none when the TTL is 0)
+// The payer is hex-encoded and the key comes last after a fixed separator, so
+// no two (payer, key) pairs share a Redis key; the hash tag `{p<hex>}` puts
+// all of a payer's data in one cluster slot (a payer holding `{` or `}`, or
+// the empty payer, cannot break it). Every operation is one Lua script
+// (EVALSHA, falling back to EVAL on NOSCRIPT), so it is atomic and takes one
+// round trip; batches are one script each.
+//
+// Differences from InMemoryStore (SPEC §4), all deliberate:
+//  - No max_entries, max_entries_per_payer, max_bytes and no LRU: memory is
+//    bounded by Redis' own `maxmemory` and `maxmemory-policy` (e.g.
+//    volatile-lru or allkeys-lru). An eviction by Redis may drop an entry's
+//    hash before its index member: `list` skips and removes such members.
+//  - Expiry uses Redis' clock (millisecond PEXPIRE) rather than an injected
+//    clock; TTLs above 100 years are clamped to 100 years.
+//  - `close()` drops the connections but keeps the data (it is shared with
+//    other processes); the store stays usable and reconnects on next use.
+//  - Index members of expired entries are removed lazily, by `list`; the
+//    index itself expires with the payer's longest-lived entry.
+//  - I/O can fail: operations throw redis::RedisConnectionError (no reply:
+//    connect failure, lost connection, timeout) or redis::RedisError (an
+//    error reply, with the server's message). A failed write may or may not
+//    have been applied.
+// Same as InMemoryStore: keys in ascending byte order, robust `c:<hex>`
+// cursors, negative TTL -> std::invalid_argument("ttl must be >= 0") and a
+// malformed cursor -> std::invalid_argument("malformed list cursor"), both
+// before any I/O; `erase` is true only for a live entry; batches atomic.
+//
+// Thread-safety: every operation may be called from any thread and any
+// executor at once; each completes through the awaiting coroutine's executor.
+//
+//     boost::asio::io_context io;
+//     x402::redis::RedisStore store(io.get_executor(), "redis://127.0.0.1:6379/0");
+//     co_await store.set("0xabc...", "color", "blue", {});
+#pragma once
+
+#include <x402/session/context.hpp>
+#include <x402/session/detail/cursor.hpp>
+#include <x402/redis/client.hpp>
+#include <x402/redis/config.hpp>
+#include <x402/redis/error.hpp>
+#include <x402/redis/reply.hpp>
+#include <x402/redis/scripts.hpp>
+#include <x402/session/store.hpp>
+
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/awaitable.hpp>
+
+#include <algorithm>
+#include <chrono>
+#include <cstddef>
+#include <memory>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
+namespace x402::redis {
+
+template <class T>
+using awaitable = session::awaitable<T>;
+using session::Entry;
+using session::ListOptions;
+using session::ListResult;
+using session::SetOptions;
+
+/// Options of a RedisStore; checked in this order by its constructor.
+struct RedisStoreOptions {
+    /// Default time to live; each `get` hit slides it. `0ms`: never expires.
+    /// Must be >= 0 ("ttl must be >= 0").
+    std::chrono::milliseconds ttl = std::chrono::hours(1);
+    /// Prefix of every Redis key the store writes; must not contain `{` or `}`
+    /// ("key_prefix must not contain { or }").
+    std::string key_prefix = "x402:session";
+};
+
+/// A Store on Redis or Redis Cluster (see the top of this header).
+class RedisStore {
+public:
+    /// The longest TTL Redis is given; longer ones are clamped to it.
+    static constexpr std::chrono::milliseconds max_ttl = std::chrono::hours(24 * 365 * 100);
+
+    /// Connects lazily to the server(s) of `url` (redis://... or
+    /// redis+cluster://..., see redis::parse_url). `executor` must be a plain
+    /// executor (e.g. io_context::get_executor()), never a payer's
+    /// ContextExecutor: the connections are shared by all payers (refused at
+    /// compile time, and at run time for an any_io_executor holding one).
+    /// Throws std::invalid_argument for a bad URL or option.
+    template <session::plain_executor Executor>
+    RedisStore(const Executor& executor, std::string_view url, RedisStoreOptions options = {})
+        : RedisStore(boost::asio::any_io_executor(executor), redis::parse_url(url), std::move(options)) {}
+
+    /// As above, from a parsed (and possibly adjusted) configuration.
+    template <session::plain_executor Executor>
+    RedisStore(const Executor& executor, redis::Config config, RedisStoreOptions options = {})
+        : default_ttl_(checked_ttl(options.ttl)),
+          prefix_(checked_prefix(std::move(options.key_prefix))),
+          client_(make_client(boost::asio::any_io_executor(executor), std::move(config))) {}
+
+    RedisStore(const RedisStore&) = delete;
+    RedisStore& operator=(const RedisStore&) = delete;
+
+    /// Pending operations fail with RedisConnectionError(closed).
+    ~RedisStore() { client_->shutdown(); }
+
+    /// The live value, or nullopt; a hit slides the entry's expiry by its own TTL.
+    awaitable<std::optional<std::string>> get(std::string payer, std::string key) {
+        std::vector<std::string> keys{index_key(payer), value_key(payer, key)};
+        std::vector<std::string> args;
+        auto reply = co_await eval(redis::detail::get_script(), std::move(keys), std::move(args));
+        if (reply.elements.size() != 1) throw redis::RedisError("unexpected reply to the get script");
+        co_return reply.elements.front().as_optional_string();
+    }
+
+    /// Inserts or overwrites, with the given TTL or the store default.
+    /// Throws std::invalid_argument("ttl must be >= 0") before any I/O.
+    awaitable<void> set(std::string payer, std::string key, std::string value, SetOptions options) {
+        const auto ttl = effective_ttl(options);
+        std::vector<std::string> keys{index_key(payer), value_key(payer, key)};
+        std::vector<std::string> args{std::to_string(ttl.count()), std::move(key), std::move(value)};
+        co_await eval(redis::detail::set_script(), std::move(keys), std::move(args));
+    }
+
+    /// True only when a live entry was removed.
+    awaitable<bool> erase(std::string payer, std::string key) {
+        std::vector<std::string> keys{index_key(payer), value_key(payer, key)};
+        std::vector<std::string> args{std::move(key)};
+        auto reply = co_await eval(redis::detail::erase_script(), std::move(keys), std::move(args));
+        co_return reply.as_integer() > 0;
+    }
+
+    /// One page of the payer's live entries in ascending byte order of key.
+    /// Touches no TTL. Throws std::invalid_argument("malformed list cursor")
+    /// before any I/O.
+    awaitable<ListResult> list(std::string payer, ListOptions options) {
+        const auto after = session::detail::decode_cursor(options.cursor);
+        std::string low = "-";
+        if (after && *after >= options.prefix) {
+            low = "(" + *after;
+        } else if (!options.prefix.empty()) {
+            low = "[" + options.prefix;
+        }
+        const std::size_t want = options.limit == 0 ? 0 : options.limit + 1;
+        std::vector<std::string> keys{index_key(payer)};
+        std::vector<std::string> args{entry_prefix(payer), options.prefix, std::move(low), std::to_string(want),
+                                      options.keys_only ? "1" : "0"};
+        auto reply = co_await eval(redis::detail::list_script(), std::move(keys), std::move(args));
+        ListResult result;
+        const auto& items = reply.elements;
+        std::size_t count = items.size() / 2;
+        const bool more = want != 0 && count == want;
+        if (more) count = options.limit;
+        result.entries.reserve(count);
+        for (std::size_t i = 0; i < count; ++i) {
+            result.entries.emplace_back(items[2 * i].str, options.keys_only ? std::string() : items[2 * i + 1].str);
+        }
+        if (more) result.cursor = session::detail::encode_cursor(result.entries.back().key);
+        co_return result;
+    }
+
+    /// `get` for each key in order, atomically in one round trip; one slot
+    /// per requested key, duplicates included.
+    awaitable<std::vector<std::optional<std::string>>> get_many(std::string payer, std::vector<std::string> keys) {
+        std::vector<std::optional<std::string>> values;
+        if (keys.empty()) co_return values;
+        std::vector<std::string> script_keys;
+        script_keys.reserve(keys.size() + 1);
+        script_keys.push_back(index_key(payer));
+        for (const auto& key : keys) script_keys.push_back(value_key(payer, key));
+        std::vector<std::string> args;
+        auto reply = co_await eval(redis::detail::get_script(), std::move(script_keys), std::move(args));
+        if (reply.elements.size() != keys.size()) throw redis::RedisError("unexpected reply to the get script");
+        values.reserve(keys.size());
+        for (const auto& element : reply.elements) values.push_back(element.as_optional_string());
+        co_return values;
+    }
+
+    /// `set` for each entry in order, atomically in one round trip. Throws
+    /// std::invalid_argument("ttl must be >= 0") before any I/O.
+    awaitable<void> set_many(std::string payer, std::vector<Entry> entries, SetOptions options) {
+        const auto ttl = effective_ttl(options);
+        if (entries.empty()) co_return;
+        std::vector<std::string> keys;
+        keys.reserve(entries.size() + 1);
+        keys.push_back(index_key(payer));
+        std::vector<std::string> args;
+        args.reserve(2 * entries.size() + 1);
+        args.push_back(std::to_string(ttl.count()));
+        for (auto& entry : entries) {
+            keys.push_back(value_key(payer, entry.key));
+            args.push_back(std::move(entry.key));
+            args.push_back(std::move(entry.value));
+        }
+        co_await eval(redis::detail::set_script(), std::move(keys), std::move(args));
+    }
+
+    /// `erase` for each key, atomically in one round trip; returns how many
+    /// live entries were removed (a duplicate key counts once).
+    awaitable<std::size_t> erase_many(std::string payer, std::vector<std::string> keys) {
+        if (keys.empty()) co_return 0;
+        std::vector<std::string> script_keys;
+        script_keys.reserve(keys.size() + 1);
+        script_keys.push_back(index_key(payer));
+        for (const auto& key : keys) script_keys.push_back(value_key(payer, key));
+        auto reply = co_await eval(redis::detail::erase_script(), std::move(script_keys), std::move(keys));
+        co_return static_cast<std::size_t>(reply.as_integer());
+    }
+
+    /// Drops the connections; the data stays in Redis. Pending operations
+    /// fail with RedisConnectionError(closed); the next operation reconnects.
+    awaitable<void> close() {
+        client_->reset();
+        co_return;
+    }
+
+    /// The Redis key of the payer's index (see the layout above).
+    std::string index_key(std::string_view payer) const { return tag_prefix(payer) + ":i"; }
+    /// The Redis key of the entry (payer, key).
+    std::string value_key(std::string_view payer, std::string_view key) const {
+        std::string name = entry_prefix(payer);
+        name.append(key);
+        return name;
+    }
+    /// The client, shared with e.g. a RedisReplayGuard or tests.
+    const std::shared_ptr<redis::Client>& client() const noexcept { return client_; }
+
+private:
+    static std::chrono::milliseconds checked_ttl(std::chrono::milliseconds ttl) {
+        if (ttl.count() < 0) throw std::invalid_argument("ttl must be >= 0");
+        return std::min(ttl, max_ttl);
+    }
+
+    static std::shared_ptr<redis::Client> make_client(boost::asio::any_io_executor executor, redis::Config config) {
+        session::require_plain_executor(executor, "RedisStore");
+        return std::make_shared<redis::Client>(std::move(executor), std::move(config));
+    }
+
+    static std::string checked_prefix(std::string prefix) {
+        if (prefix.find_first_of("{}") != std::string::npos) {
+            throw std::invalid_argument("key_prefix must not contain { or }");
+        }
+        return prefix;
+    }
+
+    std::chrono::milliseconds effective_ttl(const SetOptions& options) const {
+        if (!options.ttl) return default_ttl_;
+        return checked_ttl(*options.ttl);
+    }
+
+    std::string tag_prefix(std::string_view payer) const {
+        static constexpr char digits[] = "0123456789abcdef";
+        std::string name = prefix_;
+        name.reserve(prefix_.size() + 2 * payer.size() + 8);
+        name += ":{p";
+        for (unsigned char byte : payer) {
+            name.push_back(digits[byte >> 4]);
+            name.push_back(digits[byte & 0xf]);
+        }
+        name += "}";
+        return name;
+    }
+
+    std::string entry_prefix(std::string_view payer) const { return tag_prefix(payer) + ":v:"; }
+
+    /// EVALSHA, then EVAL when the server does not know the script yet.
+    /// Throws RedisError for an error reply.
+    awaitable<redis::Reply> eval(const redis::detail::Script& script, std::vector<std::string> keys,
+                                 std::vector<std::string> args) {
+        auto client = client_;  // the store may go while this runs
+        redis::Command command;
+        command.reserve(3 + keys.size() + args.size());
+        command.push_back("EVALSHA");
+        command.push_back(script.sha1);
+        command.push_back(std::to_string(keys.size()));
+        for (auto& key : keys) command.push_back(std::move(key));
+        for (auto& arg : args) command.push_back(std::move(arg));
+        std::string routing = command[3];
+        redis::Command attempt = command;
+        auto reply = co_await client->execute(std::move(attempt), routing);
+        if (reply.is_error() && reply.str.starts_with("NOSCRIPT")) {
+            command[0] = "EVAL";
+            command[1] = script.source;
+            reply = co_await client->execute(std::move(command), std::move(routing));
+        }
+        reply.check();
+        co_return reply;
+    }
+
+    std::chrono::milliseconds default_ttl_;
+    std::string prefix_;
+    std::shared_ptr<redis::Client> client_;
+};
+
+static_assert(session::StoreWithGetMany<RedisStore> && session::StoreWithSetMany<RedisStore> && session::StoreWithEraseMany<RedisStore> &&
+              session::StoreWithClose<RedisStore>);
+
+}  // namespace x402::redis

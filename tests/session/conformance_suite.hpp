@@ -1,0 +1,447 @@
+// The Store conformance suite, written once and instantiated for
+// InMemoryStore (tests/session/conformance.cpp) and for RedisStore on a
+// standalone server and on a 3-master Redis Cluster (tests/redis/conformance.cpp).
+// It covers the Store contract except LRU eviction, capacity, quotas and byte
+// budgets, which on Redis are maxmemory's job. Each test name ends with its
+// backend. Define CONFORMANCE_BACKENDS (a list of backend types) before
+// including it; a backend offers `store` (an AnyStore), `age(payer, keys, ms)`
+// and the flags `is_redis` and `close_clears`.
+#pragma once
+
+#include "conformance_backends.hpp"
+
+#include <catch2/catch.hpp>
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/strand.hpp>
+
+#include <algorithm>
+#include <atomic>
+#include <future>
+#include <set>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+using namespace std::chrono_literals;
+using namespace std::string_literals;
+using store_conformance::IoThreads;
+using Catch::Matchers::Message;
+using test_support::run;
+using x402::session::AnyStore;
+using x402::session::Entry;
+using x402::session::ListOptions;
+using x402::session::ListResult;
+using x402::session::SetOptions;
+
+namespace {
+
+using Value = std::optional<std::string>;
+using Entries = std::vector<Entry>;
+
+Value get(AnyStore& store, std::string payer, std::string key) {
+    return run(store.get(std::move(payer), std::move(key)));
+}
+SetOptions ttl_of(std::chrono::milliseconds ttl) {
+    SetOptions options;
+    options.ttl = ttl;
+    return options;
+}
+void put(AnyStore& store, std::string payer, std::string key, std::string value, SetOptions options = {}) {
+    run(store.set(std::move(payer), std::move(key), std::move(value), options));
+}
+bool erase(AnyStore& store, std::string payer, std::string key) {
+    return run(store.erase(std::move(payer), std::move(key)));
+}
+ListResult list(AnyStore& store, std::string payer, ListOptions options = ListOptions()) {
+    return run(store.list(std::move(payer), std::move(options)));
+}
+Entries entries(AnyStore& store, std::string payer) { return list(store, std::move(payer)).entries; }
+std::vector<std::string> keys_of(const Entries& page) {
+    std::vector<std::string> keys;
+    for (const auto& entry : page) keys.push_back(entry.key);
+    return keys;
+}
+ListResult page(AnyStore& store, std::string payer, std::size_t limit, std::string cursor = "",
+                std::string prefix = "", bool keys_only = false) {
+    auto options = ListOptions().with_limit(limit).with_cursor(std::move(cursor)).with_prefix(std::move(prefix))
+                       .with_keys_only(keys_only);
+    return list(store, std::move(payer), std::move(options));
+}
+std::vector<Value> get_many(AnyStore& store, std::string payer, std::vector<std::string> keys) {
+    return run(store.get_many(std::move(payer), std::move(keys)));
+}
+void put_many(AnyStore& store, std::string payer, Entries batch, SetOptions options = {}) {
+    run(store.set_many(std::move(payer), std::move(batch), options));
+}
+std::size_t erase_many(AnyStore& store, std::string payer, std::vector<std::string> keys) {
+    return run(store.erase_many(std::move(payer), std::move(keys)));
+}
+
+const std::string alice = "0xalice";
+const std::string bob = "0xbob";
+
+}  // namespace
+
+#ifndef CONFORMANCE_BACKENDS
+#error "define CONFORMANCE_BACKENDS before including conformance_suite.hpp"
+#endif
+#define BACKENDS CONFORMANCE_BACKENDS
+
+TEMPLATE_TEST_CASE("conformance: get set erase and list basics", "[conformance]", BACKENDS) {
+    TestType backend;
+    auto& store = backend.store;
+    REQUIRE(get(store, alice, "missing") == std::nullopt);
+    put(store, alice, "k", "v");
+    REQUIRE(get(store, alice, "k") == "v");
+    put(store, alice, "k", "w");
+    REQUIRE(get(store, alice, "k") == "w");
+    REQUIRE(entries(store, alice) == Entries{{"k", "w"}});
+    REQUIRE(erase(store, alice, "k"));
+    REQUIRE_FALSE(erase(store, alice, "k"));
+    REQUIRE(get(store, alice, "k") == std::nullopt);
+    REQUIRE(entries(store, alice).empty());
+    REQUIRE(list(store, alice).cursor == std::nullopt);
+}
+
+TEMPLATE_TEST_CASE("conformance: payers are isolated", "[conformance]", BACKENDS) {
+    TestType backend;
+    auto& store = backend.store;
+    put(store, alice, "k", "a");
+    put(store, bob, "k", "b");
+    REQUIRE(get(store, alice, "k") == "a");
+    REQUIRE(get(store, bob, "k") == "b");
+    REQUIRE(erase(store, alice, "k"));
+    REQUIRE(get(store, bob, "k") == "b");
+    REQUIRE(entries(store, alice).empty());
+    REQUIRE(entries(store, bob) == Entries{{"k", "b"}});
+}
+
+TEMPLATE_TEST_CASE("conformance: composite keys and odd bytes never collide", "[conformance]", BACKENDS) {
+    TestType backend;
+    auto& store = backend.store;
+    put(store, "a", "b:c", "1");
+    put(store, "a:b", "c", "2");
+    REQUIRE(get(store, "a", "b:c") == "1");
+    REQUIRE(get(store, "a:b", "c") == "2");
+    REQUIRE(get(store, "a", "b") == std::nullopt);
+    // Payers and keys that look like the Redis layout: braces, separators, NUL bytes.
+    const std::vector<std::string> payers{"", "{", "}", "{}", "}{x", "p:{x}:v:", "a\0b"s, "\xff\xfe"};
+    for (std::size_t i = 0; i < payers.size(); ++i) {
+        put(store, payers[i], "", "empty key " + std::to_string(i));
+        put(store, payers[i], ":v:x\0y"s, "");
+    }
+    for (std::size_t i = 0; i < payers.size(); ++i) {
+        INFO("payer #" << i);
+        REQUIRE(get(store, payers[i], "") == "empty key " + std::to_string(i));
+        REQUIRE(get(store, payers[i], ":v:x\0y"s) == "");
+        REQUIRE(entries(store, payers[i]) == Entries{{"", "empty key " + std::to_string(i)}, {":v:x\0y"s, ""}});
+    }
+    // Payers are never folded.
+    put(store, "0xAbC", "k", "upper");
+    REQUIRE(get(store, "0xabc", "k") == std::nullopt);
+}
+
+TEMPLATE_TEST_CASE("conformance: a negative ttl is rejected before anything changes", "[conformance][ttl]",
+                   BACKENDS) {
+    TestType backend;
+    auto& store = backend.store;
+    put(store, alice, "k", "v");
+    REQUIRE_THROWS_MATCHES(put(store, alice, "k", "other", ttl_of(-1ms)), std::invalid_argument,
+                           Message("ttl must be >= 0"));
+    REQUIRE_THROWS_MATCHES(put(store, alice, "new", "x", ttl_of(-1ms)), std::invalid_argument,
+                           Message("ttl must be >= 0"));
+    REQUIRE_THROWS_MATCHES(put_many(store, alice, Entries{{"k", "x"}, {"n", "y"}}, ttl_of(-5ms)),
+                           std::invalid_argument, Message("ttl must be >= 0"));
+    REQUIRE(entries(store, alice) == Entries{{"k", "v"}});
+}
+
+TEMPLATE_TEST_CASE("conformance: an expired entry is never returned", "[conformance][ttl]", BACKENDS) {
+    TestType backend;
+    auto& store = backend.store;
+    put(store, alice, "short", "s", ttl_of(100'000ms));
+    put(store, alice, "long", "l", ttl_of(1'000'000ms));
+    backend.age(alice, {"short", "long"}, 100'001ms);
+    REQUIRE(get(store, alice, "short") == std::nullopt);
+    REQUIRE(get(store, alice, "long") == "l");
+    REQUIRE(entries(store, alice) == Entries{{"long", "l"}});
+    REQUIRE(get_many(store, alice, {"short", "long"}) == std::vector<Value>{std::nullopt, "l"});
+    REQUIRE_FALSE(erase(store, alice, "short"));
+    REQUIRE(erase_many(store, alice, {"short", "long"}) == 1);
+}
+
+TEMPLATE_TEST_CASE("conformance: ttl 0 never expires and a per-key ttl overrides the default", "[conformance][ttl]",
+                   BACKENDS) {
+    TestType backend;
+    auto& store = backend.store;
+    put(store, alice, "eternal", "e", ttl_of(0ms));
+    put(store, alice, "short", "s", ttl_of(100'000ms));
+    put(store, alice, "default", "d");  // the store default: 1 h
+    backend.age(alice, {"eternal", "short", "default"}, 150'000ms);
+    REQUIRE(get(store, alice, "short") == std::nullopt);
+    REQUIRE(get(store, alice, "default") == "d");
+    backend.age(alice, {"eternal", "default"}, std::chrono::hours(24 * 365 * 10));
+    REQUIRE(get(store, alice, "default") == std::nullopt);
+    REQUIRE(get(store, alice, "eternal") == "e");
+    REQUIRE(entries(store, alice) == Entries{{"eternal", "e"}});
+}
+
+TEMPLATE_TEST_CASE("conformance: get slides the expiry by the entry's own ttl", "[conformance][ttl]", BACKENDS) {
+    TestType backend;
+    auto& store = backend.store;
+    put(store, alice, "k", "v", ttl_of(100'000ms));
+    put(store, alice, "other", "o", ttl_of(100'000ms));
+    backend.age(alice, {"k", "other"}, 60'000ms);
+    REQUIRE(get(store, alice, "k") == "v");  // slides k by 100 s, not by the 1 h default
+    REQUIRE(get(store, alice, "nothing") == std::nullopt);
+    backend.age(alice, {"k", "other"}, 60'000ms);
+    REQUIRE(get(store, alice, "other") == std::nullopt);
+    REQUIRE(get(store, alice, "k") == "v");  // slid again
+    backend.age(alice, {"k"}, 100'001ms);
+    REQUIRE(get(store, alice, "k") == std::nullopt);
+}
+
+TEMPLATE_TEST_CASE("conformance: an overwrite resets the ttl and list touches none", "[conformance][ttl]",
+                   BACKENDS) {
+    TestType backend;
+    auto& store = backend.store;
+    put(store, alice, "k", "v", ttl_of(100'000ms));
+    put(store, alice, "listed", "l", ttl_of(100'000ms));
+    backend.age(alice, {"k", "listed"}, 60'000ms);
+    put(store, alice, "k", "w", ttl_of(100'000ms));
+    REQUIRE(entries(store, alice).size() == 2);
+    REQUIRE(page(store, alice, 1, "", "", true).entries.size() == 1);
+    backend.age(alice, {"k", "listed"}, 60'000ms);
+    REQUIRE(get(store, alice, "listed") == std::nullopt);
+    REQUIRE(get(store, alice, "k") == "w");
+    // An overwrite without a ttl takes the store default (1 h).
+    put(store, alice, "k", "x");
+    backend.age(alice, {"k"}, 200'000ms);
+    REQUIRE(get(store, alice, "k") == "x");
+}
+
+TEMPLATE_TEST_CASE("conformance: list returns keys in ascending byte order", "[conformance][list]", BACKENDS) {
+    TestType backend;
+    auto& store = backend.store;
+    const std::vector<std::string> keys{"b", "a", "\x80", "A", "", "a\0b"s, "ab", "\xff", "a", "~", "0"};
+    for (const auto& key : keys) put(store, alice, key, "v" + key);
+    std::vector<std::string> expected(keys.begin(), keys.end());
+    std::sort(expected.begin(), expected.end());
+    expected.erase(std::unique(expected.begin(), expected.end()), expected.end());
+    REQUIRE(keys_of(entries(store, alice)) == expected);
+    REQUIRE(entries(store, alice).front() == Entry{"", "v"});
+    // The same order page by page.
+    std::vector<std::string> paged;
+    std::string cursor;
+    for (;;) {
+        auto result = page(store, alice, 2, cursor);
+        for (auto& key : keys_of(result.entries)) paged.push_back(key);
+        if (!result.cursor) break;
+        cursor = *result.cursor;
+    }
+    REQUIRE(paged == expected);
+}
+
+TEMPLATE_TEST_CASE("conformance: a cursor is returned only when one more matching live entry exists",
+                   "[conformance][list]", BACKENDS) {
+    TestType backend;
+    auto& store = backend.store;
+    for (int i = 0; i < 6; ++i) put(store, alice, "k" + std::to_string(i), std::to_string(i));
+    put(store, alice, "z", "outside the prefix");
+    auto first = page(store, alice, 3, "", "k");
+    REQUIRE(keys_of(first.entries) == std::vector<std::string>{"k0", "k1", "k2"});
+    REQUIRE(first.cursor);
+    auto second = page(store, alice, 3, *first.cursor, "k");
+    REQUIRE(keys_of(second.entries) == std::vector<std::string>{"k3", "k4", "k5"});
+    REQUIRE(second.cursor == std::nullopt);  // "z" does not match the prefix
+    auto all = page(store, alice, 7);
+    REQUIRE(all.entries.size() == 7);
+    REQUIRE(all.cursor == std::nullopt);
+    auto unlimited = page(store, alice, 0);
+    REQUIRE(unlimited.entries.size() == 7);
+    REQUIRE(unlimited.cursor == std::nullopt);
+    // The only further entry expired: no cursor.
+    put(store, alice, "k6", "6", ttl_of(100'000ms));
+    backend.age(alice, {"k6"}, 100'001ms);
+    REQUIRE(page(store, alice, 3, *first.cursor, "k").cursor == std::nullopt);
+}
+
+TEMPLATE_TEST_CASE("conformance: prefix limit keys_only and cursor combine", "[conformance][list]", BACKENDS) {
+    TestType backend;
+    auto& store = backend.store;
+    for (const auto* key : {"chat:1", "chat:2", "chat:3", "cha", "chat", "chau", "note:1"}) put(store, alice, key, key);
+    auto first = page(store, alice, 2, "", "chat:", true);
+    REQUIRE(first.entries == Entries{{"chat:1", ""}, {"chat:2", ""}});
+    REQUIRE(first.cursor);
+    auto second = page(store, alice, 2, *first.cursor, "chat:", true);
+    REQUIRE(second.entries == Entries{{"chat:3", ""}});
+    REQUIRE(second.cursor == std::nullopt);
+    REQUIRE(page(store, alice, 0, "", "chat").entries ==
+            Entries{{"chat", "chat"}, {"chat:1", "chat:1"}, {"chat:2", "chat:2"}, {"chat:3", "chat:3"}});
+    REQUIRE(page(store, alice, 0, "", "nothing").entries.empty());
+    // A cursor from before the prefix starts at the prefix.
+    auto before = page(store, alice, 1, "", "");
+    REQUIRE(page(store, alice, 0, *before.cursor, "note").entries == Entries{{"note:1", "note:1"}});
+    // A cursor past the prefix block gives nothing.
+    auto past = page(store, alice, 0, x402::session::detail::encode_cursor("note:1"), "chat");
+    REQUIRE(past.entries.empty());
+}
+
+TEMPLATE_TEST_CASE("conformance: a cursor continues after its position when that entry was erased or expired",
+                   "[conformance][cursor]", BACKENDS) {
+    TestType backend;
+    auto& store = backend.store;
+    for (const auto* key : {"a", "b", "c", "d"}) put(store, alice, key, key, ttl_of(100'000ms));
+    put(store, alice, "e", "e", ttl_of(1'000'000ms));
+    auto first = page(store, alice, 2);
+    REQUIRE(keys_of(first.entries) == std::vector<std::string>{"a", "b"});
+    REQUIRE(erase(store, alice, "b"));
+    auto second = page(store, alice, 2, *first.cursor);
+    REQUIRE(keys_of(second.entries) == std::vector<std::string>{"c", "d"});
+    backend.age(alice, {"d"}, 100'001ms);
+    put(store, alice, "cc", "added before the position");
+    put(store, alice, "dd", "added after the position");
+    auto third = page(store, alice, 2, *second.cursor);
+    REQUIRE(keys_of(third.entries) == std::vector<std::string>{"dd", "e"});
+    REQUIRE(third.cursor == std::nullopt);
+}
+
+TEMPLATE_TEST_CASE("conformance: every key live through a pagination is returned exactly once",
+                   "[conformance][cursor]", BACKENDS) {
+    TestType backend;
+    auto& store = backend.store;
+    std::set<std::string> stable;
+    for (int i = 0; i < 60; ++i) {
+        const auto key = "k" + std::to_string(i * 7 % 60);
+        put(store, alice, key, "v");
+        if (i % 3 != 0) stable.insert(key);
+    }
+    std::vector<std::string> seen;
+    std::string cursor;
+    int churn = 0;
+    for (;;) {
+        auto result = page(store, alice, 7, cursor);
+        for (auto& key : keys_of(result.entries)) seen.push_back(key);
+        // Meanwhile: erase some unstable keys, add new ones.
+        for (int i = 0; i < 3; ++i, ++churn) {
+            const auto key = "k" + std::to_string(churn * 3 % 60 * 7 % 60);
+            if (!stable.contains(key)) erase(store, alice, key);
+            put(store, alice, "n" + std::to_string(churn), "new");
+        }
+        if (!result.cursor) break;
+        cursor = *result.cursor;
+    }
+    std::set<std::string> unique(seen.begin(), seen.end());
+    REQUIRE(unique.size() == seen.size());
+    for (const auto& key : stable) REQUIRE(unique.contains(key));
+}
+
+TEMPLATE_TEST_CASE("conformance: malformed cursors are rejected even for a payer with no entries",
+                   "[conformance][cursor]", BACKENDS) {
+    TestType backend;
+    auto& store = backend.store;
+    for (const auto& bad : {"\0"s, "\xff\xfe"s, "not a cursor\n"s, "c:0"s, "c:zz"s, "C:61"s, "c:6G"s}) {
+        INFO("cursor " << bad);
+        REQUIRE_THROWS_MATCHES(page(store, "nobody", 1, bad), std::invalid_argument, Message("malformed list cursor"));
+    }
+    put(store, alice, "a", "1");
+    REQUIRE_THROWS_MATCHES(page(store, alice, 1, "garbage"), std::invalid_argument, Message("malformed list cursor"));
+    // The empty cursor means from the start; a cursor is printable ASCII without the raw key.
+    put(store, alice, "secret key", "2");
+    auto first = page(store, alice, 1, "");
+    REQUIRE(first.entries == Entries{{"a", "1"}});
+    REQUIRE(first.cursor);
+    REQUIRE(first.cursor->find("a") == std::string::npos);
+    REQUIRE(std::all_of(first.cursor->begin(), first.cursor->end(), [](char c) { return c >= 0x20 && c <= 0x7e; }));
+}
+
+TEMPLATE_TEST_CASE("conformance: batch operations", "[conformance][batch]", BACKENDS) {
+    TestType backend;
+    auto& store = backend.store;
+    REQUIRE(get_many(store, alice, {}).empty());
+    put_many(store, alice, {});
+    REQUIRE(erase_many(store, alice, {}) == 0);
+    put_many(store, alice, Entries{{"a", "1"}, {"b", "2"}, {"a", "3"}});  // in order: the last "a" wins
+    REQUIRE(get_many(store, alice, {"a", "missing", "b", "a"}) == std::vector<Value>{"3", std::nullopt, "2", "3"});
+    put_many(store, alice, Entries{{"short", "s"}, {"short2", "t"}}, ttl_of(100'000ms));
+    backend.age(alice, {"short", "short2"}, 100'001ms);
+    REQUIRE(get_many(store, alice, {"short", "short2", "b"}) == std::vector<Value>{std::nullopt, std::nullopt, "2"});
+    // Counts live entries removed only: a duplicate, a missing and an expired key count nothing.
+    REQUIRE(erase_many(store, alice, {"a", "a", "missing", "short", "b"}) == 2);
+    REQUIRE(entries(store, alice).empty());
+    // Isolated from other payers.
+    put_many(store, bob, Entries{{"a", "bob"}});
+    REQUIRE(erase_many(store, alice, {"a"}) == 0);
+    REQUIRE(get(store, bob, "a") == "bob");
+}
+
+TEMPLATE_TEST_CASE("conformance: close keeps the store usable", "[conformance]", BACKENDS) {
+    TestType backend;
+    auto& store = backend.store;
+    put(store, alice, "k", "v");
+    run(store.close());
+    if constexpr (TestType::close_clears) {
+        REQUIRE(get(store, alice, "k") == std::nullopt);
+    } else {
+        REQUIRE(get(store, alice, "k") == "v");  // Redis keeps the data: it is shared
+    }
+    put(store, alice, "after", "close");
+    REQUIRE(get(store, alice, "after") == "close");
+    run(store.close());
+    run(store.close());
+    REQUIRE(get(store, alice, "after") == (TestType::close_clears ? std::nullopt : Value("close")));
+    put(store, alice, "last", "one");
+    REQUIRE(get(store, alice, "last") == "one");
+}
+
+namespace {
+
+// One payer's worth of work for the concurrency test; failures are counted,
+// not asserted (Catch2 v2 is not thread-safe).
+struct Progress {
+    explicit Progress(int total) : left(total) {}
+    std::atomic<int> failures{0};
+    std::atomic<int> left;
+    std::promise<void> all_done;
+};
+
+x402::session::awaitable<void> worker(AnyStore store, std::string payer, std::shared_ptr<Progress> progress) {
+    auto* failures = &progress->failures;
+    try {
+        for (int i = 0; i < 5; ++i) {
+            co_await store.set(payer, "k" + std::to_string(i), payer + ":" + std::to_string(i), {});
+        }
+        auto value = co_await store.get(payer, "k3");
+        if (value != payer + ":3") ++*failures;
+        auto all = co_await store.list(payer, ListOptions());
+        if (all.entries.size() != 5) ++*failures;
+        for (const auto& entry : all.entries) {
+            if (!entry.value.starts_with(payer + ":")) ++*failures;
+        }
+        std::vector<std::string> doomed{"k0", "k1"};
+        if (co_await store.erase_many(payer, std::move(doomed)) != 2) ++*failures;
+    } catch (const std::exception&) {
+        ++*failures;
+    }
+    // Drop our share of the store before the test may destroy its backend.
+    { auto released = std::move(store); }
+    if (--progress->left == 0) progress->all_done.set_value();
+}
+
+}  // namespace
+
+TEMPLATE_TEST_CASE("conformance: concurrent operations of many payers stay isolated", "[conformance][threads]",
+                   BACKENDS) {
+    IoThreads clients(4);  // destroyed last: the store's threads post completions to it
+    TestType backend;
+    constexpr int payers = 200;
+    auto progress = std::make_shared<Progress>(payers);
+    auto finished = progress->all_done.get_future();
+    for (int i = 0; i < payers; ++i) {
+        boost::asio::co_spawn(boost::asio::make_strand(clients.io()),
+                              worker(backend.store, "0xpayer" + std::to_string(i), progress), boost::asio::detached);
+    }
+    REQUIRE(finished.wait_for(60s) == std::future_status::ready);
+    REQUIRE(progress->failures.load() == 0);
+}
