@@ -278,6 +278,22 @@ TEST_CASE("schema: allOf, anyOf, oneOf and not", "[mcp][schema]") {
     CHECK(problem_of(negated, {{"v", nullptr}}) == "arguments/v: must not match the schema of not (not)");
 }
 
+TEST_CASE("schema: if, then and else", "[mcp][schema]") {
+    // The newer conformance fixture uses if / then / else.
+    const json schema = {{"type", "object"},
+                         {"if", {{"properties", {{"kind", {{"const", "email"}}}}}, {"required", {"kind"}}}},
+                         {"then", {{"required", {"address"}}}},
+                         {"else", {{"properties", {{"address", false}}}}}};
+    CHECK(problem_of(schema, {{"kind", "email"}, {"address", "a@b.c"}}).empty());
+    CHECK(problem_of(schema, {{"kind", "phone"}}).empty());
+    CHECK(problem_of(schema, {{"kind", "email"}}) == "arguments: missing required property \"address\" (required)");
+    CHECK(problem_of(schema, {{"kind", "phone"}, {"address", "x"}}) ==
+          "arguments/address: no value is allowed here (false schema)");
+    CHECK(problem_of({{"type", "object"}, {"then", {{"required", {"a"}}}}}, json::object()).empty());  // no if: no then
+    CHECK(refusal_of({{"type", "object"}, {"$defs", {{"a", {{"if", {{"$ref", "#/$defs/a"}}}}}}}}) ==
+          "input schema: keyword \"$ref\" at /$defs/a/if/$ref loops back to itself without checking anything");
+}
+
 TEST_CASE("schema: local $ref to $defs and definitions, with its siblings", "[mcp][schema]") {
     const json schema = {{"type", "object"},
                          {"$defs", {{"short", {{"type", "string"}, {"maxLength", 3}}}}},

@@ -11,12 +11,12 @@
 // back-references), minItems, maxItems, uniqueItems, items (one schema for
 // every item after prefixItems), prefixItems, properties, required,
 // additionalProperties, minProperties, maxProperties, allOf, anyOf, oneOf, not,
-// and the boolean schemas true and false.
+// if / then / else, and the boolean schemas true and false.
 // Annotations, accepted and not checked: $schema, $id (at the root only),
 // $anchor, $comment, title, description, default, examples, deprecated,
 // readOnly, writeOnly, format, contentEncoding, contentMediaType,
 // contentSchema.
-// Anything else (patternProperties, if/then/else, unevaluatedProperties,
+// Anything else (patternProperties, unevaluatedProperties,
 // dependentRequired, a misspelt keyword, ...) makes check_schema throw.
 #pragma once
 
@@ -276,7 +276,8 @@ private:
                     return name.is_string() && seen.insert(name.get<std::string>()).second;
                 }))
                 fail(keyword, at, "must be an array of distinct strings");
-        } else if (keyword == "additionalProperties" || keyword == "items" || keyword == "not") {
+        } else if (keyword == "additionalProperties" || keyword == "items" || keyword == "not" || keyword == "if" ||
+                   keyword == "then" || keyword == "else") {
             if (keyword == "items" && value.is_array())
                 fail(keyword, at, "must be a schema (JSON Schema 2020-12; an array of schemas is prefixItems)");
             check(value, at);
@@ -302,7 +303,8 @@ private:
         }
     }
 
-    /// Whether `from`, through $ref, allOf, anyOf, oneOf and not only (each
+    /// Whether `from`, through $ref, allOf, anyOf, oneOf, not, if, then and
+    /// else only (each
     /// of which evaluates the same value), reaches `target`: a loop that
     /// would never end.
     bool refers_back(const json& from, const json* target) const {
@@ -318,7 +320,8 @@ private:
             for (const char* keyword : {"allOf", "anyOf", "oneOf"})
                 if (const auto list = schema->find(keyword); list != schema->end() && list->is_array())
                     for (const json& each : *list) pending.push_back(&each);
-            if (const auto negated = schema->find("not"); negated != schema->end()) pending.push_back(&*negated);
+            for (const char* keyword : {"not", "if", "then", "else"})
+                if (const auto each = schema->find(keyword); each != schema->end()) pending.push_back(&*each);
         }
         return false;
     }
@@ -416,6 +419,11 @@ private:
         }
         if (const json* negated = get("not"); negated && matches(*negated, value, at))
             return failure(at, "must not match the schema of not", "not");
+        if (const json* condition = get("if")) {
+            const bool holds = matches(*condition, value, at);
+            if (const json* branch = get(holds ? "then" : "else"))
+                if (auto problem = evaluate(*branch, value, at)) return problem;
+        }
         return std::nullopt;
     }
 
