@@ -248,13 +248,13 @@ TEST_CASE("jsonrpc: arguments failing the input schema depend on the version", "
         const mcp::Reply reply = post(f.endpoint, call_request(1, "echo", {{"text", 5}}), session);
         check_error(reply, 200, -32602, 1);
         CHECK(body_of(reply)["error"]["message"] ==
-              "Invalid arguments for tool echo: arguments.text: expected string, got integer");
+              "Invalid arguments for tool echo: arguments/text: expected string, got integer (type)");
         const mcp::Reply missing = post(f.endpoint, call_request(2, "echo", json::object()), session);
         CHECK(body_of(missing)["error"]["message"] ==
-              "Invalid arguments for tool echo: arguments: missing required property \"text\"");
+              "Invalid arguments for tool echo: arguments: missing required property \"text\" (required)");
         const mcp::Reply extra = post(f.endpoint, call_request(3, "echo", {{"text", "a"}, {"x", 1}}), session);
         CHECK(body_of(extra)["error"]["message"] ==
-              "Invalid arguments for tool echo: arguments: unexpected property \"x\"");
+              "Invalid arguments for tool echo: arguments: unexpected property \"x\" (additionalProperties)");
     }
     SECTION("2025-11-25: a tool execution error") {
         const std::string session = open_session(f.endpoint, "2025-11-25");
@@ -263,7 +263,7 @@ TEST_CASE("jsonrpc: arguments failing the input schema depend on the version", "
         const json result = body_of(reply)["result"];
         CHECK(result["isError"] == true);
         CHECK(result["content"][0]["text"] ==
-              "Invalid arguments for tool echo: arguments.text: expected string, got integer");
+              "Invalid arguments for tool echo: arguments/text: expected string, got integer (type)");
     }
 }
 

@@ -2,6 +2,7 @@
 // registry a server lists and calls from.
 #pragma once
 
+#include <x402/mcp/detail/schema.hpp>
 #include <x402/mcp/jsonrpc.hpp>
 #include <x402/mcp/price.hpp>
 #include <x402/session/store.hpp>
@@ -81,7 +82,8 @@ struct Tool {
     std::string name;
     /// For the model: what the tool does.
     std::string description;
-    /// JSON Schema of `arguments`; must be an object schema (`"type":"object"`).
+    /// JSON Schema (2020-12) of `arguments`; must be an object schema
+    /// (`"type":"object"`) of the keywords detail/schema.hpp enforces.
     json input_schema = {{"type", "object"}};
     /// nullopt: free. Otherwise the x402 PaymentRequired object (without
     /// `error`: `{x402Version, resource, accepts}`) the PaymentGate checks
@@ -110,8 +112,9 @@ struct Tool {
 class ToolRegistry {
 public:
     /// Throws std::invalid_argument for an empty or duplicate name, a missing
-    /// handler, an input schema that is not an object schema, or a price that
-    /// is null or not a usable x402 PaymentRequired; std::logic_error once frozen.
+    /// handler, an input schema that is not an object schema or that uses a
+    /// keyword detail/schema.hpp does not enforce, or a price that is null or
+    /// not a usable x402 PaymentRequired; std::logic_error once frozen.
     void add(Tool tool) {
         if (frozen_.load(std::memory_order_acquire))
             throw std::logic_error("x402::mcp::ToolRegistry: tools must be registered before the server serves");
@@ -121,6 +124,8 @@ public:
         const auto type = tool.input_schema.is_object() ? tool.input_schema.find("type") : tool.input_schema.end();
         if (!tool.input_schema.is_object() || type == tool.input_schema.end() || *type != "object")
             throw std::invalid_argument("tool " + tool.name + ": input schema must be an object schema");
+        if (auto problem = detail::schema_problem(tool.input_schema))
+            throw std::invalid_argument("tool " + tool.name + ": " + *problem);
         if (tool.price && tool.price->is_null())
             throw std::invalid_argument("tool " + tool.name + ": price must not be null (use nullopt for free)");
         std::shared_ptr<const Price> price;
