@@ -7,7 +7,9 @@
 
 #include <memory>
 #include <optional>
+#include <stdexcept>
 #include <string>
+#include <variant>
 #include <utility>
 #include <vector>
 
@@ -59,6 +61,22 @@ public:
     }
     awaitable<void> close() const { return impl_->close(); }
 
+    /// Whether the store has an atomic `apply` (StoreWithApply).
+    bool has_apply() const noexcept { return impl_->has_apply(); }
+
+    /// The store's own atomic `apply`. There is no fallback: a store without
+    /// one throws std::logic_error("store has no atomic apply") when awaited.
+    awaitable<void> apply(std::string payer, std::vector<Write> writes) const {
+        return impl_->apply(std::move(payer), std::move(writes));
+    }
+
+    /// NOT atomic: the writes one by one with `set` and `erase`, for a store
+    /// without `apply` whose user accepts that a failure or a concurrent
+    /// reader can see a part of them. Rejects a negative TTL before the first write.
+    awaitable<void> apply_sequentially(std::string payer, std::vector<Write> writes) const {
+        return apply_sequentially_in(impl_, std::move(payer), std::move(writes));
+    }
+
     /// The wrapped store if it is an `S`, else nullptr (like std::any_cast).
     template <class S>
     S* target() const noexcept {
@@ -78,7 +96,26 @@ private:
         virtual awaitable<void> set_many(std::string, std::vector<Entry>, SetOptions) = 0;
         virtual awaitable<std::size_t> erase_many(std::string, std::vector<std::string>) = 0;
         virtual awaitable<void> close() = 0;
+        virtual bool has_apply() const noexcept = 0;
+        virtual awaitable<void> apply(std::string, std::vector<Write>) = 0;
     };
+
+    static awaitable<void> apply_sequentially_in(std::shared_ptr<Interface> impl, std::string payer,
+                                                 std::vector<Write> writes) {
+        for (const auto& write : writes) {
+            const auto* set = std::get_if<SetWrite>(&write);
+            if (set != nullptr && set->options.ttl && set->options.ttl->count() < 0) {
+                throw std::invalid_argument("ttl must be >= 0");
+            }
+        }
+        for (auto& write : writes) {
+            if (auto* set = std::get_if<SetWrite>(&write)) {
+                co_await impl->set(payer, std::move(set->key), std::move(set->value), set->options);
+            } else {
+                co_await impl->erase(payer, std::move(std::get<EraseWrite>(write).key));
+            }
+        }
+    }
 
     template <Store S>
     struct Model final : Interface {
@@ -108,6 +145,18 @@ private:
             return detail::erase_many(*store, std::move(payer), std::move(keys));
         }
         awaitable<void> close() override { return detail::close(*store); }
+        bool has_apply() const noexcept override { return StoreWithApply<S>; }
+        awaitable<void> apply(std::string payer, std::vector<Write> writes) override {
+            if constexpr (StoreWithApply<S>) {
+                return store->apply(std::move(payer), std::move(writes));
+            } else {
+                return refuse_apply();
+            }
+        }
+        static awaitable<void> refuse_apply() {
+            throw std::logic_error("store has no atomic apply");
+            co_return;
+        }
 
         std::shared_ptr<S> store;
     };
@@ -116,6 +165,6 @@ private:
 };
 
 static_assert(StoreWithGetMany<AnyStore> && StoreWithSetMany<AnyStore> && StoreWithEraseMany<AnyStore> &&
-              StoreWithClose<AnyStore>);
+              StoreWithClose<AnyStore> && StoreWithApply<AnyStore>);
 
 }  // namespace x402::session

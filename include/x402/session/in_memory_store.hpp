@@ -5,6 +5,7 @@
 #include <x402/session/detail/in_memory_table.hpp>
 #include <x402/session/store.hpp>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdint>
 #include <functional>
@@ -12,6 +13,9 @@
 #include <optional>
 #include <stdexcept>
 #include <string>
+#include <string_view>
+#include <unordered_map>
+#include <variant>
 #include <vector>
 
 namespace x402::session {
@@ -118,6 +122,20 @@ public:
         co_return removed;
     }
 
+    /// The writes as one atomic step under the store's lock: all or nothing.
+    /// Before anything changes it throws what `set` would for any write
+    /// (std::invalid_argument: negative TTL, an entry larger than
+    /// `max_bytes`) and std::length_error when the payer's entries after the
+    /// writes would exceed `max_entries_per_payer`, or the written entries
+    /// alone `max_entries` or `max_bytes`: unlike `set`, an apply never makes
+    /// room under the per-payer cap by evicting the payer's own entries. For
+    /// the global limits the least recently used entries (of any payer) are
+    /// evicted exactly as by `set`; the applied entries themselves never are.
+    awaitable<void> apply(std::string payer, std::vector<Write> writes) {
+        apply_now(payer, writes);
+        co_return;
+    }
+
     /// Removes every entry; the store stays usable.
     awaitable<void> close() {
         std::scoped_lock lock(mutex_);
@@ -139,6 +157,74 @@ public:
     }
 
 private:
+    /// The net effect of a write set on one key.
+    struct NetWrite {
+        const Write* last = nullptr;
+        std::size_t order = 0;
+        std::chrono::milliseconds ttl{};
+    };
+
+    // Not in the coroutine itself: g++ 12 crashes mangling a local struct in a coroutine frame.
+    void apply_now(const std::string& payer, const std::vector<Write>& writes) {
+        // The final state of each touched key: its last write wins, so the net
+        // writes are applied erases first, then sets in the order of their last write.
+        using Net = NetWrite;
+        std::unordered_map<std::string_view, Net> net;
+        for (std::size_t i = 0; i < writes.size(); ++i) {
+            Net& slot = net[std::string_view(write_key(writes[i]))];
+            slot.last = &writes[i];
+            slot.order = i;
+            if (const auto* set = std::get_if<SetWrite>(&writes[i])) {
+                slot.ttl = effective_ttl(set->options);
+                check_cost(payer, set->key, set->value);
+            }
+        }
+        std::vector<const Net*> sets;
+        std::vector<std::string_view> erases;
+        std::size_t set_bytes = 0;
+        for (const auto& [key, slot] : net) {
+            if (const auto* set = std::get_if<SetWrite>(slot.last)) {
+                sets.push_back(&slot);
+                set_bytes += detail::InMemoryTable::entry_cost(payer, set->key, set->value);
+            } else {
+                erases.push_back(key);
+            }
+        }
+        std::sort(sets.begin(), sets.end(), [](const Net* a, const Net* b) { return a->order < b->order; });
+
+        const auto& limits = table_.limits();
+        if (sets.size() > limits.max_entries) {
+            throw std::length_error("write set of " + std::to_string(sets.size()) +
+                                    " entries exceeds max_entries (" + std::to_string(limits.max_entries) + ")");
+        }
+        if (limits.max_bytes && set_bytes > *limits.max_bytes) {
+            throw std::length_error("write set of " + std::to_string(set_bytes) + " bytes exceeds max_bytes (" +
+                                    std::to_string(*limits.max_bytes) + ")");
+        }
+
+        std::scoped_lock lock(mutex_);
+        const auto at = now();
+        if (limits.max_entries_per_payer) {
+            std::size_t count = table_.payer_size(payer, at);
+            for (const auto& [key, slot] : net) {
+                const bool live = table_.contains(payer, key, at);
+                const bool set = std::holds_alternative<SetWrite>(*slot.last);
+                if (set && !live) ++count;
+                if (!set && live) --count;
+            }
+            if (count > *limits.max_entries_per_payer) {
+                throw std::length_error("write set leaves " + std::to_string(count) +
+                                        " entries, more than max_entries_per_payer (" +
+                                        std::to_string(*limits.max_entries_per_payer) + ")");
+            }
+        }
+        for (const auto key : erases) table_.erase(payer, key, at);
+        for (const Net* slot : sets) {
+            const auto& set = std::get<SetWrite>(*slot->last);
+            table_.set(payer, set.key, set.value, slot->ttl, at);
+        }
+    }
+
     static detail::InMemoryTable::Limits checked_limits(const InMemoryStoreOptions& options) {
         if (options.max_entries < 1) throw std::invalid_argument("max_entries must be >= 1");
         if (options.ttl.count() < 0) throw std::invalid_argument("ttl must be >= 0");
@@ -183,6 +269,7 @@ private:
 };
 
 static_assert(StoreWithGetMany<InMemoryStore> && StoreWithSetMany<InMemoryStore> &&
-              StoreWithEraseMany<InMemoryStore> && StoreWithClose<InMemoryStore>);
+              StoreWithEraseMany<InMemoryStore> && StoreWithClose<InMemoryStore> &&
+              StoreWithApply<InMemoryStore>);
 
 }  // namespace x402::session

@@ -2,13 +2,20 @@
 #pragma once
 
 #include <x402/session/any_store.hpp>
+#include <x402/session/detail/cursor.hpp>
 #include <x402/session/detail/payer.hpp>
 #include <x402/session/store.hpp>
+#include <x402/session/write_set.hpp>
 
+#include <cstddef>
+#include <limits>
+#include <map>
 #include <memory>
 #include <optional>
 #include <stdexcept>
 #include <string>
+#include <string_view>
+#include <utility>
 #include <vector>
 
 namespace x402::session {
@@ -28,7 +35,25 @@ class Session {
 public:
     /// Throws std::invalid_argument("payer must not be empty"): no session
     /// can exist for nobody.
-    Session(std::string payer, AnyStore store) : state_(make_state(std::move(payer), std::move(store))) {}
+    Session(std::string payer, AnyStore store) : state_(make_state(std::move(payer), std::move(store), nullptr)) {}
+
+    /// A session in staging mode when `writes` is not null: `set`, `erase`
+    /// and the batch forms stage into `writes` instead of writing (each
+    /// validated as it is staged), reads see the staged writes over the
+    /// store's entries, and `commit(session)` applies them. Also throws
+    /// std::invalid_argument("write set belongs to another payer").
+    Session(std::string payer, AnyStore store, std::shared_ptr<WriteSet> writes)
+        : state_(make_state(std::move(payer), std::move(store), std::move(writes))) {}
+
+    /// A session in staging mode; throws std::invalid_argument("write set
+    /// must not be null") for a null `writes`.
+    static Session staged(std::string payer, AnyStore store, std::shared_ptr<WriteSet> writes) {
+        if (!writes) throw std::invalid_argument("write set must not be null");
+        return Session(std::move(payer), std::move(store), std::move(writes));
+    }
+
+    /// The write set of a staging session, else null.
+    const std::shared_ptr<WriteSet>& write_set() const noexcept { return state_->writes; }
 
     /// The payer as given (for display), e.g. an EIP-55 checksummed address.
     const std::string& payer() const noexcept { return state_->payer; }
@@ -49,7 +74,8 @@ public:
         return set_in(state_, std::move(key), std::move(value), options);
     }
 
-    /// True when a live entry was removed.
+    /// True when a live entry was removed (staging: when the key was live
+    /// in the staged view).
     awaitable<bool> erase(std::string key) const { return erase_in(state_, std::move(key)); }
 
     awaitable<ListResult> list(ListOptions options = {}) const { return list_in(state_, std::move(options)); }
@@ -73,40 +99,163 @@ private:
         std::string payer;
         std::string storage_payer;
         AnyStore store;
+        std::shared_ptr<WriteSet> writes;  // null: writes go straight to the store
     };
 
     using StatePtr = std::shared_ptr<const State>;
 
     static awaitable<std::optional<std::string>> get_in(StatePtr state, std::string key) {
+        if (state->writes) {
+            if (auto staged = state->writes->lookup(key)) co_return std::move(staged->value);
+        }
         co_return co_await state->store.get(state->storage_payer, std::move(key));
     }
     static awaitable<void> set_in(StatePtr state, std::string key, std::string value, SetOptions options) {
+        if (state->writes) co_return state->writes->set(std::move(key), std::move(value), options);
         co_await state->store.set(state->storage_payer, std::move(key), std::move(value), options);
     }
     static awaitable<bool> erase_in(StatePtr state, std::string key) {
+        if (state->writes) {
+            std::vector<std::string> keys;
+            keys.push_back(std::move(key));
+            co_return (co_await staged_erase_many(state, std::move(keys))) == 1;
+        }
         co_return co_await state->store.erase(state->storage_payer, std::move(key));
     }
     static awaitable<ListResult> list_in(StatePtr state, ListOptions options) {
+        if (state->writes) co_return co_await staged_list(state, std::move(options));
         co_return co_await state->store.list(state->storage_payer, std::move(options));
     }
     static awaitable<std::vector<std::optional<std::string>>> get_many_in(StatePtr state,
                                                                           std::vector<std::string> keys) {
+        if (state->writes) co_return co_await staged_get_many(state, std::move(keys));
         co_return co_await state->store.get_many(state->storage_payer, std::move(keys));
     }
     static awaitable<void> set_many_in(StatePtr state, std::vector<Entry> entries, SetOptions options) {
+        if (state->writes) co_return state->writes->set_many(std::move(entries), options);
         co_await state->store.set_many(state->storage_payer, std::move(entries), options);
     }
     static awaitable<std::size_t> erase_many_in(StatePtr state, std::vector<std::string> keys) {
+        if (state->writes) co_return co_await staged_erase_many(state, std::move(keys));
         co_return co_await state->store.erase_many(state->storage_payer, std::move(keys));
     }
 
-    static std::shared_ptr<const State> make_state(std::string payer, AnyStore store) {
+    // Staging mode: the staged view over the store.
+
+    static awaitable<std::vector<std::optional<std::string>>> staged_get_many(StatePtr state,
+                                                                              std::vector<std::string> keys) {
+        std::vector<std::optional<std::string>> values(keys.size());
+        std::vector<std::size_t> unstaged_slots;
+        std::vector<std::string> unstaged;
+        for (std::size_t i = 0; i < keys.size(); ++i) {
+            if (auto staged = state->writes->lookup(keys[i])) {
+                values[i] = std::move(staged->value);
+            } else {
+                unstaged_slots.push_back(i);
+                unstaged.push_back(keys[i]);
+            }
+        }
+        if (unstaged.empty()) co_return values;
+        auto stored = co_await state->store.get_many(state->storage_payer, std::move(unstaged));
+        for (std::size_t i = 0; i < unstaged_slots.size() && i < stored.size(); ++i) {
+            values[unstaged_slots[i]] = std::move(stored[i]);
+        }
+        co_return values;
+    }
+
+    /// Stages the erases; counts the keys live in the staged view (a key
+    /// repeated in `keys` is live at most once).
+    static awaitable<std::size_t> staged_erase_many(StatePtr state, std::vector<std::string> keys) {
+        auto values = co_await staged_get_many(state, keys);
+        std::map<std::string_view, bool> seen;
+        std::size_t live = 0;
+        for (std::size_t i = 0; i < keys.size(); ++i) {
+            if (seen.emplace(keys[i], true).second && values[i].has_value()) ++live;
+        }
+        state->writes->erase_many(std::move(keys));
+        co_return live;
+    }
+
+    /// The store's pages merged with the staged keys, in key order: a staged
+    /// key replaces the store's entry or, erased, hides it. Requires the
+    /// store's cursors to be positions in the codec of detail/cursor.hpp (as
+    /// InMemoryStore's and RedisStore's are).
+    static awaitable<ListResult> staged_list(StatePtr state, ListOptions options) {
+        const std::optional<std::string> after = detail::decode_cursor(options.cursor);
+        std::optional<std::string_view> after_view;
+        if (after) after_view = *after;
+        const std::vector<StagedKey> staged = state->writes->range(options.prefix, after_view);
+
+        ListOptions page_options;
+        page_options.prefix = options.prefix;
+        page_options.cursor = options.cursor;
+        page_options.keys_only = options.keys_only;
+        // One more than asked, so that a full page also tells whether more exist.
+        page_options.limit = options.limit == 0 || options.limit == std::numeric_limits<std::size_t>::max()
+                                 ? options.limit
+                                 : options.limit + 1;
+
+        ListResult result;
+        std::vector<Entry> page;
+        std::size_t in_page = 0;
+        bool store_done = false;
+        std::size_t next_staged = 0;
+        while (true) {
+            while (in_page == page.size() && !store_done) {
+                ListResult fetched = co_await state->store.list(state->storage_payer, page_options);
+                page = std::move(fetched.entries);
+                in_page = 0;
+                store_done = !fetched.cursor.has_value();
+                if (fetched.cursor) page_options.cursor = std::move(*fetched.cursor);
+            }
+            const Entry* from_store = in_page < page.size() ? &page[in_page] : nullptr;
+            const StagedKey* from_staged = next_staged < staged.size() ? &staged[next_staged] : nullptr;
+            if (from_store == nullptr && from_staged == nullptr) break;
+
+            Entry candidate;
+            if (from_staged != nullptr && (from_store == nullptr || from_staged->key <= from_store->key)) {
+                if (from_store != nullptr && from_staged->key == from_store->key) ++in_page;
+                ++next_staged;
+                if (!from_staged->value) continue;  // erased in the write set
+                candidate = Entry(from_staged->key, options.keys_only ? std::string() : *from_staged->value);
+            } else {
+                candidate = std::move(page[in_page]);
+                ++in_page;
+            }
+            if (options.limit != 0 && result.entries.size() == options.limit) {
+                result.cursor = detail::encode_cursor(result.entries.back().key);
+                break;
+            }
+            result.entries.push_back(std::move(candidate));
+        }
+        co_return result;
+    }
+
+    static std::shared_ptr<const State> make_state(std::string payer, AnyStore store,
+                                                   std::shared_ptr<WriteSet> writes) {
         if (payer.empty()) throw std::invalid_argument("payer must not be empty");
         std::string storage_payer = detail::normalise_payer(payer);
-        return std::make_shared<const State>(State{std::move(payer), std::move(storage_payer), std::move(store)});
+        if (writes) writes->bind_payer(storage_payer);
+        return std::make_shared<const State>(
+            State{std::move(payer), std::move(storage_payer), std::move(store), std::move(writes)});
     }
 
     std::shared_ptr<const State> state_;
 };
+
+/// Applies the session's staged writes to its store as one atomic
+/// `AnyStore::apply`, then forgets them; they stay staged if it throws
+/// (std::logic_error("store has no atomic apply") for a store without one,
+/// or whatever the store's apply rejects, the store unchanged). Does nothing
+/// for an empty write set or a session that is not staging.
+inline awaitable<void> commit(Session session) {
+    const std::shared_ptr<WriteSet> writes = session.write_set();
+    if (!writes) co_return;
+    std::vector<Write> staged = writes->writes();
+    if (staged.empty()) co_return;
+    const std::size_t count = staged.size();
+    co_await session.store().apply(session.storage_payer(), std::move(staged));
+    writes->discard_first(count);
+}
 
 }  // namespace x402::session

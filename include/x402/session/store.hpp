@@ -11,6 +11,7 @@
 #include <string>
 #include <type_traits>
 #include <utility>
+#include <variant>
 #include <vector>
 
 namespace x402::session {
@@ -81,6 +82,45 @@ struct ListResult {
     friend bool operator==(const ListResult&, const ListResult&) = default;
 };
 
+/// One staged write of a write set (write_set.hpp): store `value` under `key`.
+/// Not an aggregate, for the g++ 12 reason given at ListOptions.
+struct SetWrite {
+    SetWrite() noexcept {}
+    SetWrite(std::string write_key, std::string write_value, SetOptions write_options = {}) noexcept
+        : key(std::move(write_key)), value(std::move(write_value)), options(write_options) {}
+
+    std::string key;
+    std::string value;
+    SetOptions options;
+
+    friend bool operator==(const SetWrite& a, const SetWrite& b) {
+        return a.key == b.key && a.value == b.value && a.options.ttl == b.options.ttl;
+    }
+};
+
+/// One staged write: remove `key` (a no-op when it is not live).
+struct EraseWrite {
+    EraseWrite() noexcept {}
+    explicit EraseWrite(std::string write_key) noexcept : key(std::move(write_key)) {}
+
+    std::string key;
+
+    friend bool operator==(const EraseWrite&, const EraseWrite&) = default;
+};
+
+/// One write of an atomic `apply`. The extension point for conditional writes
+/// (a counter with a floor, a compare-and-set): each becomes one more
+/// alternative here, evaluated by `apply` against the state the earlier writes
+/// of the same call leave, and a failed condition makes the whole call throw
+/// before anything changes. Every visitor of a Write is exhaustive, so a new
+/// alternative does not compile until every store and the write set handle it.
+using Write = std::variant<SetWrite, EraseWrite>;
+
+/// The key a write is about.
+inline const std::string& write_key(const Write& write) noexcept {
+    return std::visit([](const auto& w) -> const std::string& { return w.key; }, write);
+}
+
 /// A session backend: `(payer, key) -> value` with the four required
 /// operations. Every operation is a coroutine; strings are taken by value so
 /// that no argument can dangle across a suspension.
@@ -114,6 +154,14 @@ template <class S>
 concept StoreWithEraseMany = Store<S> && requires(S& store, std::string payer,
                                                   std::vector<std::string> keys) {
     { store.erase_many(payer, keys) } -> std::same_as<awaitable<std::size_t>>;
+};
+
+/// The optional `apply`: the writes, in order, as one atomic step, all or
+/// nothing; visible to other callers at once. Throws (changing nothing) when
+/// any write would be rejected or, later, when a condition fails.
+template <class S>
+concept StoreWithApply = Store<S> && requires(S& store, std::string payer, std::vector<Write> writes) {
+    { store.apply(payer, writes) } -> std::same_as<awaitable<void>>;
 };
 
 /// The optional `close`: releases what the store holds (connections, data).

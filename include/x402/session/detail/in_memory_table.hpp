@@ -199,6 +199,21 @@ public:
         return live;
     }
 
+    /// True when the payer has a live entry under `key`; touches neither
+    /// recency nor expiry (only reclaims what has expired).
+    bool contains(std::string_view payer, std::string_view key, TimePoint now) {
+        reclaim_expired(now);
+        StoredEntry* entry = find(payer, key);
+        return entry != nullptr && !is_expired(*entry, now);
+    }
+
+    /// How many entries the payer holds once expired ones are reclaimed.
+    std::size_t payer_size(std::string_view payer, TimePoint now) {
+        reclaim_expired(now);
+        PayerRecord* record = find_payer(payer);
+        return record == nullptr ? 0 : record->recency.size();
+    }
+
     /// Throws std::invalid_argument for a malformed cursor, before anything changes.
     ListResult list(std::string_view payer, const ListOptions& options, TimePoint now) {
         const std::optional<std::string> after = decode_cursor(options.cursor);
