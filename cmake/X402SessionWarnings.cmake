@@ -4,7 +4,7 @@ add_library(x402_session_project_flags INTERFACE)
 target_compile_options(x402_session_project_flags INTERFACE -Wall -Wextra -Wpedantic -Werror)
 if(CMAKE_CXX_COMPILER_ID STREQUAL "GNU")
     # g++ 12 falsely pairs Asio's coroutine-frame operator delete with
-    # aligned_alloc in large coroutines at -O2 (toolchain-notes §4).
+    # aligned_alloc in large coroutines at -O2.
     target_compile_options(x402_session_project_flags INTERFACE -Wno-mismatched-new-delete)
 endif()
 

@@ -27,7 +27,7 @@ using test_support::run;
 
 namespace {
 
-/// The SPEC §4 rules, written the obvious way: O(n) everywhere.
+/// The in-memory store's rules (global LRU, sliding TTL, quotas), written the obvious way: O(n) everywhere.
 class ModelStore {
 public:
     struct Limits {

@@ -1,4 +1,4 @@
-// Session and SessionPlugin (SPEC §5–§7): the 14 upstream index.test.ts cases
+// Session and SessionPlugin: the 14 upstream index.test.ts cases
 // (typescript-original.md §3.2) mapped to this API, then the deliberate
 // differences (Δ) from the original.
 //
@@ -9,10 +9,10 @@
 // code) with VerifiedPayer::assume_verified(payer) standing in for the
 // verified payment, and std::nullopt / run_without_payer for "no payment".
 //
-// Payers: upstream uses "0xALICE", which is not an EVM address (SPEC §4.1:
+// Payers: upstream uses "0xALICE", which is not an EVM address (an EVM address is
 // "0x" + exactly 40 hex digits). Where upstream expects lower-casing (#8,
 // #11, #13) these tests use a real EIP-55 checksummed address instead, since
-// only EVM addresses are lower-cased here (SPEC §5 Δ); "0xALICE" itself is
+// only EVM addresses are lower-cased here; "0xALICE" itself is
 // kept byte for byte (see the delta tests).
 #include <x402/session.hpp>
 

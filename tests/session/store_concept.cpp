@@ -1,4 +1,4 @@
-// The Store concept and the type-erased AnyStore (SPEC §3): which types are
+// The Store concept and the type-erased AnyStore: which types are
 // stores, that a user's store with only the four required operations works
 // everywhere (AnyStore, Session, SessionPlugin), that the batch fallbacks
 // loop the single-key operations in order, and that a store's native batch

@@ -1,4 +1,4 @@
-// The x402 payment hook (SPEC §7): decode the request's payment, match it to
+// The x402 payment hook: decode the request's payment, match it to
 // the route's requirements, verify it, claim it against replay, run the
 // handler in the verified payer's session context, settle, and answer with
 // either the handler's result plus the receipt header or a 402.

@@ -17,7 +17,7 @@
 // (EVALSHA, falling back to EVAL on NOSCRIPT), so it is atomic and takes one
 // round trip; batches are one script each.
 //
-// Differences from InMemoryStore (SPEC §4), all deliberate:
+// Differences from InMemoryStore, all deliberate:
 //  - No max_entries, max_entries_per_payer, max_bytes and no LRU: memory is
 //    bounded by Redis' own `maxmemory` and `maxmemory-policy` (e.g.
 //    volatile-lru or allkeys-lru). An eviction by Redis may drop an entry's

@@ -1,5 +1,5 @@
 // InMemoryStore: the default store, one process's memory, with one LRU across
-// all payers, a sliding-window TTL and optional per-payer and byte limits (SPEC §4).
+// all payers, a sliding-window TTL and optional per-payer and byte limits.
 #pragma once
 
 #include <x402/session/detail/in_memory_table.hpp>

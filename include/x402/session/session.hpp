@@ -1,4 +1,4 @@
-// Session: one payer's view of a store (SPEC §5).
+// Session: one payer's view of a store.
 #pragma once
 
 #include <x402/session/any_store.hpp>

@@ -1,5 +1,5 @@
-// The Store concept: what a session backend must offer (SPEC §3), and the
-// option and result types every store shares (SPEC §2).
+// The Store concept: what a session backend must offer, and the
+// option and result types every store shares.
 #pragma once
 
 #include <boost/asio/awaitable.hpp>

@@ -1,7 +1,7 @@
 // Compile-fail check: this file must NOT compile.
 //
 // It defines a store that has get, set and list but no erase, and hands it to
-// AnyStore, whose constructor is constrained by the Store concept (SPEC §3).
+// AnyStore, whose constructor is constrained by the Store concept.
 // The build must fail with the concept's diagnostic naming the missing
 // operation: g++ says "the required expression 'store.erase(payer, key)' is
 // invalid", clang says "because 'store.erase(payer, key)' would be invalid".

@@ -1,5 +1,5 @@
 // The optional Store operations, called natively when the store has them and
-// otherwise built from the required single-key ones (SPEC §3). The native
+// otherwise built from the required single-key ones. The native
 // overloads forward the store's own awaitable, adding no coroutine frame.
 #pragma once
 

@@ -1,6 +1,6 @@
 // The list cursor codec: "c:" + lower-case hex of the last returned key.
 // A cursor is a position, not an entry, so it stays valid when that entry
-// is erased, expires or is evicted (SPEC §4.1).
+// is erased, expires or is evicted.
 #pragma once
 
 #include <optional>

@@ -1,4 +1,4 @@
-// Payer normalising for the Session and the context (SPEC §4.1, §5).
+// Payer normalising for the Session and the context.
 #pragma once
 
 #include <string>
