@@ -31,12 +31,25 @@
 #include <map>
 #include <numeric>
 #include <optional>
-#include <regex>
 #include <set>
 #include <stdexcept>
 #include <string>
 #include <string_view>
 #include <vector>
+
+// g++ 12 at -O1 with the sanitizers reports -Wmaybe-uninitialized inside
+// libstdc++'s regex compiler (a std::function moved out of a fresh NFA state),
+// which -Werror turns into a failed build for whoever includes this header.
+// The warning is placed by where the template is defined, so it is silenced
+// around the include itself; it cannot help when <regex> came in earlier.
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#endif
+#include <regex>
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic pop
+#endif
 
 namespace x402::mcp::detail {
 
