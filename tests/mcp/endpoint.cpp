@@ -14,7 +14,7 @@
 #include <x402/mcp/server.hpp>
 
 #include "../../examples/agent_server/tools.hpp"
-#include "http_client.hpp"
+#include "http_client.hpp"  // tests/http_client.hpp
 
 #include <cstdint>
 #include <fstream>
@@ -24,6 +24,10 @@
 #endif
 
 using namespace mcp_test;
+#if X402_MCP_TEST_GATE
+using test_support::HttpClient;
+namespace http = boost::beast::http;
+#endif
 
 namespace {
 
@@ -574,7 +578,7 @@ mcp::awaitable<mcp::HttpResponse> who_pays(mcp::HttpRequest request) {
     const json before = payer_json();
     co_await boost::asio::post(co_await boost::asio::this_coro::executor, boost::asio::use_awaitable);
     auto session = xs::get_session();
-    co_return mcp::HttpResponse::json_body({{"payerBefore", before},
+    co_return mcp::json_response({{"payerBefore", before},
                                             {"payerAfter", payer_json()},
                                             {"sessionPayer", session ? json(session->payer()) : json(nullptr)},
                                             {"rest", request.rest}});

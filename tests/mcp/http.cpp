@@ -3,7 +3,7 @@
 #include <x402/mcp/server.hpp>
 
 #include "harness.hpp"
-#include "http_client.hpp"
+#include "http_client.hpp"  // tests/http_client.hpp
 
 #include <catch2/catch.hpp>
 
@@ -13,6 +13,8 @@
 #include <vector>
 
 using namespace mcp_test;
+using test_support::HttpClient;
+namespace http = boost::beast::http;
 
 namespace {
 
@@ -284,7 +286,7 @@ namespace {
 /// A plain route: echoes what it was sent and the payer it sees.
 mcp::awaitable<mcp::HttpResponse> echo_route(mcp::HttpRequest request) {
     co_await boost::asio::post(co_await boost::asio::this_coro::executor, boost::asio::use_awaitable);
-    mcp::HttpResponse response = mcp::HttpResponse::json_body({{"method", request.method},
+    mcp::HttpResponse response = mcp::json_response({{"method", request.method},
                                                                {"path", request.path},
                                                                {"rest", request.rest},
                                                                {"body", request.body},

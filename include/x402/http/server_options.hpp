@@ -1,0 +1,26 @@
+// Options of the HTTP server (server.hpp).
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <string>
+
+namespace x402::http {
+
+/// Options of the HTTP server.
+struct ServerOptions {
+    /// Address to bind (IPv4 or IPv6 literal).
+    std::string address = "127.0.0.1";
+    /// Port to bind; 0 picks a free one (see Server::start's result).
+    unsigned short port = 8402;
+    /// Largest request body accepted; a larger one is answered 413 and the
+    /// connection closed.
+    std::size_t max_body_bytes = 1024 * 1024;
+    /// How long a connection may stay idle (or take to send a request)
+    /// before it is closed.
+    std::chrono::seconds idle_timeout{60};
+    /// The Server header of every response.
+    std::string server_name = "x402-session";
+};
+
+}  // namespace x402::http
