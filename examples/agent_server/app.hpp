@@ -353,7 +353,7 @@ inline int run(int argc, char** argv) {
     server_options.endpoint.server_name = "x402-session-agent-server";
     server_options.endpoint.instructions =
         "Stores and retrieves content per x402 signer: put-content ($0.01) and get-content ($0.001).";
-    x402::mcp::Server server(io, server_options, sessions);
+    x402::mcp::Server server(io, server_options);
     add_content_tools(server.tools(), options->pricing);
     add_content_routes(server.http_routes(), options->pricing);
     try {

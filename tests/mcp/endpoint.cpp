@@ -44,7 +44,7 @@ void check_error(const mcp::Reply& reply, unsigned status, int code, const json&
 struct Fixture {
     Fixture() { add_test_tools(endpoint.tools()); }
     xs::SessionPlugin sessions;
-    mcp::McpEndpoint endpoint{sessions};
+    mcp::McpEndpoint endpoint;
 };
 
 }  // namespace
@@ -144,10 +144,9 @@ TEST_CASE("jsonrpc: requests need a known session", "[mcp][jsonrpc]") {
 }
 
 TEST_CASE("jsonrpc: the oldest session is forgotten beyond max_sessions", "[mcp][jsonrpc]") {
-    xs::SessionPlugin sessions;
     mcp::EndpointOptions options;
     options.max_sessions = 2;
-    mcp::McpEndpoint endpoint(sessions, options);
+    mcp::McpEndpoint endpoint(options);
     const std::string first = open_session(endpoint);
     const std::string second = open_session(endpoint);
     const std::string third = open_session(endpoint);
@@ -493,7 +492,7 @@ struct GateFixture {
         return body_of(post(endpoint, call_request(id, "remember", {{"value", "blue"}}, std::move(payment)), session))["result"];
     }
     xs::SessionPlugin sessions;
-    mcp::McpEndpoint endpoint{sessions};
+    mcp::McpEndpoint endpoint;
     std::string session;
 };
 
@@ -585,7 +584,7 @@ mcp::awaitable<mcp::HttpResponse> who_pays(mcp::HttpRequest request) {
 }
 
 struct HttpGateServer {
-    explicit HttpGateServer(std::uint64_t now) : server(io, make_options(), sessions) {
+    explicit HttpGateServer(std::uint64_t now) : server(io, make_options()) {
         namespace xp = x402::payment;
         xp::LocalVerifierOptions options;
         options.clock = [now] { return now; };

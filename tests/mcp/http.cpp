@@ -21,7 +21,7 @@ namespace {
 struct RunningServer {
     explicit RunningServer(mcp::ServerOptions options = make_options(),
                            const std::function<void(mcp::Server&)>& setup = {})
-        : server(io, std::move(options), sessions) {
+        : server(io, std::move(options)) {
         add_test_tools(server.tools());
         server.set_payment_gate(mcp::testing::TrustingPaymentGateDouble(sessions));
         if (setup) setup(server);
@@ -324,7 +324,7 @@ void add_plain_routes(mcp::Server& server) {
 TEST_CASE("http routes: a route colliding with the MCP path is rejected", "[mcp][http][routes]") {
     xs::SessionPlugin sessions;
     boost::asio::io_context io;
-    mcp::Server server(io, RunningServer::make_options(), sessions);
+    mcp::Server server(io, RunningServer::make_options());
     CHECK_THROWS_AS(server.http_routes().add(make_route("GET", "/mcp")), std::invalid_argument);
     CHECK_THROWS_AS(server.http_routes().add(make_route("POST", "/mc*")), std::invalid_argument);
     CHECK_THROWS_AS(server.http_routes().add(make_route("GET", "/*")), std::invalid_argument);

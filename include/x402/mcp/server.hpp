@@ -24,7 +24,7 @@ namespace x402::mcp {
 /// An MCP server over Streamable HTTP (JSON responses).
 ///
 ///     boost::asio::io_context io;
-///     x402::mcp::Server server(io, {.port = 0}, sessions);
+///     x402::mcp::Server server(io, {.port = 0});
 ///     server.tools().add(std::move(tool));
 ///     server.set_payment_gate(gate);            // for priced tools
 ///     server.http_routes().add(std::move(route)); // plain HTTP routes (http_route.hpp)
@@ -38,9 +38,8 @@ namespace x402::mcp {
 /// stop(); its state lives until the last connection ends.
 class Server {
 public:
-    Server(boost::asio::io_context& io, ServerOptions options, session::SessionPlugin sessions = {})
-        : http_(io, http_options(options)),
-          state_(std::make_shared<detail::ServerState>(std::move(options), std::move(sessions))) {}
+    Server(boost::asio::io_context& io, ServerOptions options)
+        : http_(io, http_options(options)), state_(std::make_shared<detail::ServerState>(std::move(options))) {}
 
     ToolRegistry& tools() noexcept { return state_->endpoint.tools(); }
     McpEndpoint& endpoint() noexcept { return state_->endpoint; }

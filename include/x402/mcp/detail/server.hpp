@@ -57,9 +57,9 @@ inline HttpResponse transport_error(unsigned status, int code, std::string messa
 /// What the routes of one MCP server share. The http::Server is not in here:
 /// its routes hold this, so it holding them back would be a cycle.
 struct ServerState {
-    ServerState(ServerOptions server_options, session::SessionPlugin sessions)
+    explicit ServerState(ServerOptions server_options)
         : options(std::move(server_options)),
-          endpoint(std::move(sessions), options.endpoint),
+          endpoint(options.endpoint),
           routes(options.path) {}
 
     const ServerOptions options;
