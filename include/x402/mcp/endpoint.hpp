@@ -334,7 +334,12 @@ private:
         if (call.no_gate)
             return ToolResult::error("Tool " + name + " requires payment, and this server has no payment verifier")
                 .to_json();
-        if (call.decision.refused()) return payment_required_result(std::move(call.decision.payment_required)).to_json();
+        if (call.decision.refused()) {
+            json refused = payment_required_result(std::move(call.decision.payment_required)).to_json();
+            if (!call.decision.receipt.is_null())  // it settled: session_commit_failed
+                refused["_meta"] = json{{std::string(payment_response_meta_key), std::move(call.decision.receipt)}};
+            return refused;
+        }
         json result = call.result->to_json();
         if (!call.decision.receipt.is_null())
             result["_meta"] = json{{std::string(payment_response_meta_key), std::move(call.decision.receipt)}};

@@ -58,6 +58,9 @@ struct HttpRoute {
     std::optional<json> price;
     /// The handler; must be set. Whatever it captures must outlive the server.
     HttpHandler handler;
+    /// A priced route: when its payment settles (see Tool::settlement); with
+    /// after_handler a status >= 400 is charged nothing.
+    payment::Settlement settlement = payment::Settlement::after_handler;
 };
 
 /// The plain HTTP routes of a server. Register them before the server starts;
@@ -87,7 +90,7 @@ public:
             if (existing->method == route.method && existing->path == route.path)
                 throw std::invalid_argument("duplicate HTTP route: " + route.method + " " + route.path);
         std::shared_ptr<const Price> price;
-        if (route.price) price = std::make_shared<const Price>(*route.price);
+        if (route.price) price = std::make_shared<const Price>(*route.price, route.settlement);
         routes_.push_back(std::make_shared<const HttpRoute>(std::move(route)));
         prices_.push_back(std::move(price));
     }

@@ -116,10 +116,13 @@ inline HttpResponse render_route(GateCall<HttpResponse> call) {
     if (call.no_gate) return route_error(500, "This route requires payment, and this server has no payment verifier");
     if (call.decision.refused()) {
         HttpResponse refused;
-        refused.status = 402;
+        // A refusal whose payment settled (session_commit_failed) is not a
+        // "pay again": 500, with the receipt.
+        refused.status = call.decision.receipt_header ? 500 : 402;
         refused.content_type = "application/json";
         refused.body = payment::dump_json(call.decision.payment_required);
         if (auto& header = call.decision.refusal_header) refused.headers.emplace_back(header->name, header->value);
+        if (auto& header = call.decision.receipt_header) refused.headers.emplace_back(header->name, header->value);
         return refused;
     }
     HttpResponse response = std::move(*call.result);
