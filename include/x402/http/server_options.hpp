@@ -5,6 +5,10 @@
 #include <cstddef>
 #include <string>
 
+#include <x402/http/message.hpp>
+
+#include <functional>
+
 namespace x402::http {
 
 /// Options of the HTTP server.
@@ -21,6 +25,10 @@ struct ServerOptions {
     std::chrono::seconds idle_timeout{60};
     /// The Server header of every response.
     std::string server_name = "x402-session";
+    /// The answer the server itself gives (400, 404, 405, 413, 431, 500) for
+    /// `status` with a one-line `reason`; null: a text/plain body. The MCP
+    /// server answers JSON-RPC errors here.
+    std::function<Response(unsigned status, std::string reason)> render_error;
 };
 
 }  // namespace x402::http

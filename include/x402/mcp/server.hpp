@@ -74,6 +74,11 @@ private:
         out.max_body_bytes = options.max_body_bytes;
         out.idle_timeout = options.idle_timeout;
         out.server_name = options.endpoint.server_name;
+        // An MCP client reads a refused oversize POST as a JSON-RPC error.
+        out.render_error = [](unsigned status, std::string reason) {
+            if (status == 413) return detail::transport_error(status, jsonrpc::bad_request, std::move(reason));
+            return http::Response::text(status, std::move(reason) + "\n");
+        };
         return out;
     }
 

@@ -64,6 +64,12 @@ struct ServerState {
 
 using StatePtr = std::shared_ptr<ServerState>;
 
+/// The server's own answer for `status` (see ServerOptions::render_error).
+inline Response server_error(const ServerState& state, unsigned status, std::string reason) {
+    if (state.options.render_error) return state.options.render_error(status, std::move(reason));
+    return Response::text(status, std::move(reason) + "\n");
+}
+
 inline BeastResponse to_beast(const ServerState& state, Response answer, unsigned version, bool keep_alive) {
     BeastResponse response(static_cast<bhttp::status>(answer.status), version);
     response.set(bhttp::field::server, state.options.server_name);
@@ -89,13 +95,13 @@ inline Request to_request(BeastRequest& parsed, const Route& route, std::string 
 }
 
 /// The handler's answer, or 500 for what it throws.
-inline asio::awaitable<Response> run_handler(const Route* route, Request request) {
+inline asio::awaitable<Response> run_handler(StatePtr state, const Route* route, Request request) {
     try {
         co_return co_await route->handler(std::move(request));
     } catch (...) {
     }
     // What the handler threw is not echoed: it may carry internal detail.
-    co_return Response::text(500, "Internal Server Error\n");
+    co_return server_error(*state, 500, "Internal Server Error");
 }
 
 /// The answer to one request: 404, 405 with Allow, or the route's.
@@ -107,14 +113,14 @@ inline asio::awaitable<BeastResponse> answer(StatePtr state, BeastRequest parsed
     bool path_known = false;
     const Route* route = state->router.find(parsed.method_string(), path, path_known);
     if (!route) {
-        if (!path_known) co_return to_beast(*state, Response::text(404, "Not Found\n"), version, keep_alive);
-        Response refused = Response::text(405, "Method Not Allowed\n");
+        if (!path_known) co_return to_beast(*state, server_error(*state, 404, "Not Found"), version, keep_alive);
+        Response refused = server_error(*state, 405, "Method Not Allowed");
         refused.headers.emplace_back("Allow", state->router.allowed_methods(path));
         co_return to_beast(*state, std::move(refused), version, keep_alive);
     }
     // Each request on a strand of its own; a payer context the handler
     // enters wraps that strand and ends with the request.
-    auto operation = run_handler(route, to_request(parsed, *route, std::move(path)));
+    auto operation = run_handler(state, route, to_request(parsed, *route, std::move(path)));
     Response answered = co_await asio::co_spawn(asio::make_strand(state->io), std::move(operation), asio::use_awaitable);
     co_return to_beast(*state, std::move(answered), version, keep_alive);
 }
@@ -154,19 +160,19 @@ inline asio::awaitable<void> serve_connection(StatePtr state, std::shared_ptr<be
         (void)read;
         if (error == bhttp::error::body_limit) {
             co_await refuse(state, stream,
-                            Response::text(413, "Payload Too Large: the body exceeds " +
-                                                    std::to_string(state->options.max_body_bytes) + " bytes\n"),
+                            server_error(*state, 413, "Payload Too Large: the body exceeds " +
+                                                          std::to_string(state->options.max_body_bytes) + " bytes"),
                             true);
             break;
         }
         if (error == bhttp::error::header_limit) {
-            co_await refuse(state, stream, Response::text(431, "Request Header Fields Too Large\n"), false);
+            co_await refuse(state, stream, server_error(*state, 431, "Request Header Fields Too Large"), false);
             break;
         }
         if (error) {
             const bool malformed = error.category() == bhttp::make_error_code(bhttp::error::end_of_stream).category() &&
                                    error != bhttp::error::end_of_stream && error != bhttp::error::partial_message;
-            if (malformed) co_await refuse(state, stream, Response::text(400, "Bad Request\n"), false);
+            if (malformed) co_await refuse(state, stream, server_error(*state, 400, "Bad Request"), false);
             break;
         }
         stream->expires_never();
