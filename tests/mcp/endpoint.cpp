@@ -714,11 +714,13 @@ TEST_CASE("x402 http gate: a free route runs with no session and ignores payment
     CHECK(answered.count("PAYMENT-RESPONSE") == 0);
 }
 
-TEST_CASE("x402 http gate: the agent server's GET /content/<key> answers from the payer's session", "[mcp][x402gate][http]") {
+TEST_CASE("x402 http gate: a payment made for another resource does not buy GET /content/<key>",
+          "[mcp][x402gate][http][security]") {
     const json valid = vector_named("v2-valid");
     const std::string payer = valid["expected"]["payer"].get<std::string>();
     HttpGateServer running(valid["verifyAt"].get<std::uint64_t>());
-    // The vector pays exactly the agent server's default get-content price.
+    // The vector pays the agent server's default get-content price, but was
+    // made for the resource https://agent.example.com/mcp/tools/remember.
     HttpClient client(running.endpoint);
     const auto refused = client.send(http::verb::get, "/content/color", "");
     CHECK(refused.result_int() == 402);
@@ -728,8 +730,12 @@ TEST_CASE("x402 http gate: the agent server's GET /content/<key> answers from th
     test_support::run(running.sessions.run(xs::VerifiedPayer::assume_verified(payer), store));
     const auto paid = client.send(http::verb::get, "/content/color", "",
                                   {{"PAYMENT-SIGNATURE", valid["headerValue"].get<std::string>()}});
-    REQUIRE(paid.result_int() == 200);
-    CHECK(json::parse(paid.body()) == json({{"success", true}, {"key", "color"}, {"value", "blue"}}));
-    CHECK(paid.count("PAYMENT-RESPONSE") == 1);
+    REQUIRE(paid.result_int() == 402);
+    CHECK(json::parse(paid.body())["error"] == "resource_mismatch");
+    CHECK(paid.count("PAYMENT-RESPONSE") == 0);
+    // Not consumed: it still buys what it was made for.
+    const auto elsewhere = client.send(http::verb::get, "/v2/color", "",
+                                       {{"PAYMENT-SIGNATURE", valid["headerValue"].get<std::string>()}});
+    CHECK(elsewhere.result_int() == 200);
 }
 #endif

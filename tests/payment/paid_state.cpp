@@ -33,7 +33,7 @@ using xs::VerifiedPayer;
 using xp::json;
 using xp::PaymentInput;
 
-namespace {
+namespace paid_state_test {
 
 const std::string payer_address = "0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266";
 const std::string bystander = "0x000000000000000000000000000000000000b0b0";
@@ -153,12 +153,22 @@ static_assert(!xs::StoreWithApply<NoApplyStore>);
 
 using Hook = xp::PaymentHook<ScriptedVerifierDouble>;
 
-}  // namespace
+/// A replay guard whose clock stands at the vector's time: the claims of its
+/// (by today expired) payment are live.
+xp::InMemoryReplayGuard guard() {
+    xp::InMemoryReplayGuardOptions options;
+    options.clock = [now = x402_test::verify_at("v2-valid")] { return now; };
+    return xp::InMemoryReplayGuard(options);
+}
+
+}  // namespace paid_state_test
+
+using namespace paid_state_test;
 
 TEST_CASE("paid state: a settled payment commits the handler's writes, which it read back", "[security][paid]") {
     SessionPlugin sessions = seeded_sessions();
     ScriptedVerifierDouble verifier;
-    Hook hook(sessions, verifier);
+    Hook hook(sessions, verifier, guard());
     WritingHandler handler{verifier.calls};
     auto outcome = test_support::run(hook.run(valid_input(), route_of("v2-valid"), handler));
     REQUIRE(outcome.served());
@@ -189,7 +199,7 @@ TEST_CASE("paid state: nothing the handler wrote survives a payment that is not 
         verifier.settle_answer.reset();
         reason = "unexpected_settle_error";
     }
-    Hook hook(sessions, verifier);
+    Hook hook(sessions, verifier, guard());
     auto outcome = test_support::run(hook.run(valid_input(), route_of("v2-valid"), handler));
     REQUIRE(outcome.refused());
     CHECK(outcome.refusal().reason == reason);
@@ -205,7 +215,7 @@ TEST_CASE("paid state: a throwing handler keeps none of its writes and is not ch
     SessionPlugin sessions = seeded_sessions();
     const Snapshot before = snapshot(sessions.store());
     ScriptedVerifierDouble verifier;
-    Hook hook(sessions, verifier);
+    Hook hook(sessions, verifier, guard());
     WritingHandler handler{verifier.calls};
     handler.throw_after_writing = true;
     CHECK_THROWS_WITH(test_support::run(hook.run(valid_input(), route_of("v2-valid"), handler)),
@@ -220,7 +230,7 @@ TEST_CASE("paid state: a result the route marks failed is served, not charged, n
     SessionPlugin sessions = seeded_sessions();
     const Snapshot before = snapshot(sessions.store());
     ScriptedVerifierDouble verifier;
-    Hook hook(sessions, verifier);
+    Hook hook(sessions, verifier, guard());
     WritingHandler handler{verifier.calls};
     const auto failed = [](const std::string& result) { return result == "served"; };
     auto outcome = test_support::run(hook.run(valid_input(), route_of("v2-valid"), handler, failed));
@@ -235,7 +245,7 @@ TEST_CASE("paid state: a result the route marks failed is served, not charged, n
 TEST_CASE("paid state: a commit that fails after settlement is reported with the receipt", "[security][paid]") {
     SessionPlugin sessions(xs::AnyStore::make<FailingApplyStoreDouble>());
     ScriptedVerifierDouble verifier;
-    Hook hook(sessions, verifier);
+    Hook hook(sessions, verifier, guard());
     WritingHandler handler{verifier.calls};
     auto outcome = test_support::run(hook.run(valid_input(), route_of("v2-valid"), handler));
     REQUIRE(outcome.refused());
@@ -248,10 +258,10 @@ TEST_CASE("paid state: a commit that fails after settlement is reported with the
 
 TEST_CASE("paid state: a hook over a store without atomic apply refuses to be built unless told", "[security][paid]") {
     SessionPlugin sessions(xs::AnyStore::make<NoApplyStore>());
-    CHECK_THROWS_AS(Hook(sessions, ScriptedVerifierDouble{}), std::invalid_argument);
+    CHECK_THROWS_AS(Hook(sessions, ScriptedVerifierDouble{}, guard()), std::invalid_argument);
     xp::PaymentHookOptions options;
     options.commit = xp::CommitMode::sequential;
-    Hook hook(sessions, ScriptedVerifierDouble{}, xp::InMemoryReplayGuard(), options);
+    Hook hook(sessions, ScriptedVerifierDouble{}, guard(), options);
     WritingHandler handler{hook.verifier().calls};
     auto outcome = test_support::run(hook.run(valid_input(), route_of("v2-valid"), handler));
     REQUIRE(outcome.served());
@@ -261,7 +271,7 @@ TEST_CASE("paid state: a hook over a store without atomic apply refuses to be bu
 TEST_CASE("paid state: before_handler settles first and writes straight to the store", "[security][paid]") {
     SessionPlugin sessions = seeded_sessions();
     ScriptedVerifierDouble verifier;
-    Hook hook(sessions, verifier);
+    Hook hook(sessions, verifier, guard());
     WritingHandler handler{verifier.calls};
     xp::RouteRequirements route = route_of("v2-valid");
     route.settlement = xp::Settlement::before_handler;
@@ -275,7 +285,7 @@ TEST_CASE("paid state: before_handler settles first and writes straight to the s
     }
     SECTION("a failed settlement never runs the handler") {
         verifier.settle_answer.reset();
-        Hook failing(sessions, verifier);
+        Hook failing(sessions, verifier, guard());
         const Snapshot before = snapshot(sessions.store());
         auto outcome = test_support::run(failing.run(valid_input(), route, handler));
         CHECK(outcome.refused());
@@ -290,7 +300,7 @@ TEST_CASE("paid state: staged writes past the hook's limits fail inside the hand
     xp::PaymentHookOptions options;
     options.write_limits.max_writes = 2;
     ScriptedVerifierDouble verifier;
-    Hook hook(sessions, verifier, xp::InMemoryReplayGuard(), options);
+    Hook hook(sessions, verifier, guard(), options);
     WritingHandler handler{verifier.calls};  // three writes
     CHECK_THROWS_AS(test_support::run(hook.run(valid_input(), route_of("v2-valid"), handler)), std::length_error);
     CHECK(snapshot(sessions.store()) == before);
@@ -299,7 +309,7 @@ TEST_CASE("paid state: staged writes past the hook's limits fail inside the hand
 TEST_CASE("paid state: a payload of another shape is refused before verification", "[security][paid]") {
     SessionPlugin sessions = seeded_sessions();
     ScriptedVerifierDouble verifier;
-    Hook hook(sessions, verifier);
+    Hook hook(sessions, verifier, guard());
     WritingHandler handler{verifier.calls};
     json payment = x402_test::decoded("v2-valid");
     std::string reason;
@@ -330,7 +340,7 @@ TEST_CASE("paid state: concurrent decoys of one payment run the handler at most 
     // none is another payment, and the real one runs once.
     SessionPlugin sessions = seeded_sessions();
     ScriptedVerifierDouble verifier;
-    Hook hook(sessions, verifier);
+    Hook hook(sessions, verifier, guard());
     boost::asio::io_context io;
     std::vector<xp::PaymentOutcome<std::string>> outcomes(10);
     for (int i = 0; i < 10; ++i) {
@@ -355,7 +365,7 @@ TEST_CASE("paid state: a payment buys only the resource it names, and a mismatch
     SessionPlugin sessions = seeded_sessions();
     const Snapshot before = snapshot(sessions.store());
     ScriptedVerifierDouble verifier;
-    Hook hook(sessions, verifier);
+    Hook hook(sessions, verifier, guard());
     WritingHandler handler{verifier.calls};
     xp::RouteRequirements elsewhere = route_of("v2-valid");
     elsewhere.resource->url = "/content";
