@@ -248,11 +248,19 @@ template <class Verifier>
 Gates gates_over(const Options& options, const x402::session::SessionPlugin& sessions,
                  boost::asio::any_io_executor executor, Verifier verifier) {
     namespace xp = x402::payment;
+    // Paid writes are committed in one atomic apply once the payment settles;
+    // a store without apply (RedisStore, for now) commits them one by one.
+    xp::PaymentHookOptions hook_options;
+    if (!sessions.store().has_apply()) {
+        std::cerr << "agent-server: this store has no atomic apply: a paid call's session writes are committed "
+                     "one by one after settlement\n";
+        hook_options.commit = xp::CommitMode::sequential;
+    }
 #if X402_AGENT_SERVER_REDIS
     if (options.store.rfind("redis://", 0) == 0 || options.store.rfind("redis+cluster://", 0) == 0) {
         xp::RedisReplayGuard guard(executor, options.store);
         auto hook = std::make_shared<xp::PaymentHook<Verifier, xp::RedisReplayGuard>>(sessions, std::move(verifier),
-                                                                                     std::move(guard));
+                                                                                     std::move(guard), hook_options);
         x402::mcp::PaymentGate gate = x402::mcp::make_x402_gate(hook);
         return Gates{gate, gate};
     }
@@ -260,9 +268,10 @@ Gates gates_over(const Options& options, const x402::session::SessionPlugin& ses
     (void)options;
     (void)executor;
 #endif
-    auto hook = std::make_shared<xp::PaymentHook<Verifier>>(sessions, std::move(verifier));
+    auto hook = std::make_shared<xp::PaymentHook<Verifier>>(sessions, std::move(verifier), xp::InMemoryReplayGuard(),
+                                                            hook_options);
     x402::mcp::PaymentGate gate = x402::mcp::make_x402_gate(hook);
-        return Gates{gate, gate};
+    return Gates{gate, gate};
 }
 
 /// The gates for `options.verifier`, or nullopt (after printing why).
@@ -353,7 +362,7 @@ inline int run(int argc, char** argv) {
     server_options.endpoint.server_name = "x402-session-agent-server";
     server_options.endpoint.instructions =
         "Stores and retrieves content per x402 signer: put-content ($0.01) and get-content ($0.001).";
-    x402::mcp::Server server(io, server_options, sessions);
+    x402::mcp::Server server(io, server_options);
     add_content_tools(server.tools(), options->pricing);
     add_content_routes(server.http_routes(), options->pricing);
     try {

@@ -65,13 +65,13 @@ inline mcp::awaitable<mcp::ToolResult> get_content(json arguments) {
 /// value as JSON, 404 JSON for a missing key.
 inline mcp::awaitable<mcp::HttpResponse> get_content_http(mcp::HttpRequest request) {
     auto session = x402::session::get_session();
-    if (!session) co_return mcp::HttpResponse::json_body(json{{"success", false}, {"error", no_signer}}, 401);
+    if (!session) co_return mcp::json_response(json{{"success", false}, {"error", no_signer}}, 401);
     std::string key = request.rest;
     const std::optional<std::string> value = co_await session->get(key);
     if (!value)
-        co_return mcp::HttpResponse::json_body(
+        co_return mcp::json_response(
             json{{"success", false}, {"error", "No content found for key \"" + key + "\""}}, 404);
-    co_return mcp::HttpResponse::json_body(json{{"success", true}, {"key", key}, {"value", *value}});
+    co_return mcp::json_response(json{{"success", true}, {"key", key}, {"value", *value}});
 }
 
 /// Where and how the tools are paid.

@@ -14,7 +14,7 @@
 #include <x402/mcp/server.hpp>
 
 #include "../../examples/agent_server/tools.hpp"
-#include "http_client.hpp"
+#include "http_client.hpp"  // tests/http_client.hpp
 
 #include <cstdint>
 #include <fstream>
@@ -24,6 +24,10 @@
 #endif
 
 using namespace mcp_test;
+#if X402_MCP_TEST_GATE
+using test_support::HttpClient;
+namespace http = boost::beast::http;
+#endif
 
 namespace {
 
@@ -40,7 +44,7 @@ void check_error(const mcp::Reply& reply, unsigned status, int code, const json&
 struct Fixture {
     Fixture() { add_test_tools(endpoint.tools()); }
     xs::SessionPlugin sessions;
-    mcp::McpEndpoint endpoint{sessions};
+    mcp::McpEndpoint endpoint;
 };
 
 }  // namespace
@@ -140,10 +144,9 @@ TEST_CASE("jsonrpc: requests need a known session", "[mcp][jsonrpc]") {
 }
 
 TEST_CASE("jsonrpc: the oldest session is forgotten beyond max_sessions", "[mcp][jsonrpc]") {
-    xs::SessionPlugin sessions;
     mcp::EndpointOptions options;
     options.max_sessions = 2;
-    mcp::McpEndpoint endpoint(sessions, options);
+    mcp::McpEndpoint endpoint(options);
     const std::string first = open_session(endpoint);
     const std::string second = open_session(endpoint);
     const std::string third = open_session(endpoint);
@@ -489,7 +492,7 @@ struct GateFixture {
         return body_of(post(endpoint, call_request(id, "remember", {{"value", "blue"}}, std::move(payment)), session))["result"];
     }
     xs::SessionPlugin sessions;
-    mcp::McpEndpoint endpoint{sessions};
+    mcp::McpEndpoint endpoint;
     std::string session;
 };
 
@@ -574,14 +577,14 @@ mcp::awaitable<mcp::HttpResponse> who_pays(mcp::HttpRequest request) {
     const json before = payer_json();
     co_await boost::asio::post(co_await boost::asio::this_coro::executor, boost::asio::use_awaitable);
     auto session = xs::get_session();
-    co_return mcp::HttpResponse::json_body({{"payerBefore", before},
+    co_return mcp::json_response({{"payerBefore", before},
                                             {"payerAfter", payer_json()},
                                             {"sessionPayer", session ? json(session->payer()) : json(nullptr)},
                                             {"rest", request.rest}});
 }
 
 struct HttpGateServer {
-    explicit HttpGateServer(std::uint64_t now) : server(io, make_options(), sessions) {
+    explicit HttpGateServer(std::uint64_t now) : server(io, make_options()) {
         namespace xp = x402::payment;
         xp::LocalVerifierOptions options;
         options.clock = [now] { return now; };
@@ -711,11 +714,13 @@ TEST_CASE("x402 http gate: a free route runs with no session and ignores payment
     CHECK(answered.count("PAYMENT-RESPONSE") == 0);
 }
 
-TEST_CASE("x402 http gate: the agent server's GET /content/<key> answers from the payer's session", "[mcp][x402gate][http]") {
+TEST_CASE("x402 http gate: a payment made for another resource does not buy GET /content/<key>",
+          "[mcp][x402gate][http][security]") {
     const json valid = vector_named("v2-valid");
     const std::string payer = valid["expected"]["payer"].get<std::string>();
     HttpGateServer running(valid["verifyAt"].get<std::uint64_t>());
-    // The vector pays exactly the agent server's default get-content price.
+    // The vector pays the agent server's default get-content price, but was
+    // made for the resource https://agent.example.com/mcp/tools/remember.
     HttpClient client(running.endpoint);
     const auto refused = client.send(http::verb::get, "/content/color", "");
     CHECK(refused.result_int() == 402);
@@ -725,8 +730,12 @@ TEST_CASE("x402 http gate: the agent server's GET /content/<key> answers from th
     test_support::run(running.sessions.run(xs::VerifiedPayer::assume_verified(payer), store));
     const auto paid = client.send(http::verb::get, "/content/color", "",
                                   {{"PAYMENT-SIGNATURE", valid["headerValue"].get<std::string>()}});
-    REQUIRE(paid.result_int() == 200);
-    CHECK(json::parse(paid.body()) == json({{"success", true}, {"key", "color"}, {"value", "blue"}}));
-    CHECK(paid.count("PAYMENT-RESPONSE") == 1);
+    REQUIRE(paid.result_int() == 402);
+    CHECK(json::parse(paid.body())["error"] == "resource_mismatch");
+    CHECK(paid.count("PAYMENT-RESPONSE") == 0);
+    // Not consumed: it still buys what it was made for.
+    const auto elsewhere = client.send(http::verb::get, "/v2/color", "",
+                                       {{"PAYMENT-SIGNATURE", valid["headerValue"].get<std::string>()}});
+    CHECK(elsewhere.result_int() == 200);
 }
 #endif

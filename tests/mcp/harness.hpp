@@ -27,7 +27,7 @@ inline const std::string bob = "0xB0B0000000000000000000000000000000000B0B";
 /// The price of the paid test tool: a PaymentRequired template.
 inline json test_price() {
     return {{"x402Version", 2},
-            {"resource", {{"url", "mcp://tool/remember"}, {"description", "remember"}, {"mimeType", "application/json"}}},
+            {"resource", {{"url", "https://agent.example.com/mcp/tools/remember"}, {"description", "remember"}, {"mimeType", "application/json"}}},
             {"accepts", json::array({{{"scheme", "exact"},
                                       {"network", "eip155:84532"},
                                       {"amount", "1000"},

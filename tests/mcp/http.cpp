@@ -3,7 +3,7 @@
 #include <x402/mcp/server.hpp>
 
 #include "harness.hpp"
-#include "http_client.hpp"
+#include "http_client.hpp"  // tests/http_client.hpp
 
 #include <catch2/catch.hpp>
 
@@ -13,13 +13,15 @@
 #include <vector>
 
 using namespace mcp_test;
+using test_support::HttpClient;
+namespace http = boost::beast::http;
 
 namespace {
 
 struct RunningServer {
     explicit RunningServer(mcp::ServerOptions options = make_options(),
                            const std::function<void(mcp::Server&)>& setup = {})
-        : server(io, std::move(options), sessions) {
+        : server(io, std::move(options)) {
         add_test_tools(server.tools());
         server.set_payment_gate(mcp::testing::TrustingPaymentGateDouble(sessions));
         if (setup) setup(server);
@@ -284,7 +286,7 @@ namespace {
 /// A plain route: echoes what it was sent and the payer it sees.
 mcp::awaitable<mcp::HttpResponse> echo_route(mcp::HttpRequest request) {
     co_await boost::asio::post(co_await boost::asio::this_coro::executor, boost::asio::use_awaitable);
-    mcp::HttpResponse response = mcp::HttpResponse::json_body({{"method", request.method},
+    mcp::HttpResponse response = mcp::json_response({{"method", request.method},
                                                                {"path", request.path},
                                                                {"rest", request.rest},
                                                                {"body", request.body},
@@ -322,7 +324,7 @@ void add_plain_routes(mcp::Server& server) {
 TEST_CASE("http routes: a route colliding with the MCP path is rejected", "[mcp][http][routes]") {
     xs::SessionPlugin sessions;
     boost::asio::io_context io;
-    mcp::Server server(io, RunningServer::make_options(), sessions);
+    mcp::Server server(io, RunningServer::make_options());
     CHECK_THROWS_AS(server.http_routes().add(make_route("GET", "/mcp")), std::invalid_argument);
     CHECK_THROWS_AS(server.http_routes().add(make_route("POST", "/mc*")), std::invalid_argument);
     CHECK_THROWS_AS(server.http_routes().add(make_route("GET", "/*")), std::invalid_argument);

@@ -317,8 +317,7 @@ TEST_CASE("schema: local $ref to $defs and definitions, with its siblings", "[mc
 }
 
 TEST_CASE("schema: the 2020-12 tool schema of the MCP conformance suite is registered and enforced", "[mcp][schema]") {
-    xs::SessionPlugin sessions;
-    mcp::McpEndpoint endpoint{sessions};
+    mcp::McpEndpoint endpoint;
     mcp::Tool tool;
     tool.name = "json_schema_2020_12_tool";
     tool.description = "Tool with JSON Schema 2020-12 features";

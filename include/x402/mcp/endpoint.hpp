@@ -55,7 +55,7 @@ struct Reply {
 
 /// The MCP methods, sessions and tool calls of one server.
 ///
-///     McpEndpoint mcp(sessions);
+///     McpEndpoint mcp;
 ///     mcp.tools().add(std::move(tool));
 ///     Reply reply = co_await mcp.post(body, session_id_header, protocol_version_header);
 ///
@@ -63,15 +63,13 @@ struct Reply {
 /// Must outlive the awaitables `post` returns.
 class McpEndpoint {
 public:
-    explicit McpEndpoint(session::SessionPlugin sessions = {}, EndpointOptions options = {})
-        : sessions_(std::move(sessions)), options_(std::move(options)) {}
+    explicit McpEndpoint(EndpointOptions options = {}) : options_(std::move(options)) {}
 
     McpEndpoint(const McpEndpoint&) = delete;
     McpEndpoint& operator=(const McpEndpoint&) = delete;
 
     ToolRegistry& tools() noexcept { return tools_; }
     const ToolRegistry& tools() const noexcept { return tools_; }
-    const session::SessionPlugin& sessions() const noexcept { return sessions_; }
     const EndpointOptions& options() const noexcept { return options_; }
 
     /// The gate for priced tools (the same type serves priced HTTP routes);
@@ -336,14 +334,18 @@ private:
         if (call.no_gate)
             return ToolResult::error("Tool " + name + " requires payment, and this server has no payment verifier")
                 .to_json();
-        if (call.decision.refused()) return payment_required_result(std::move(call.decision.payment_required)).to_json();
+        if (call.decision.refused()) {
+            json refused = payment_required_result(std::move(call.decision.payment_required)).to_json();
+            if (!call.decision.receipt.is_null())  // it settled: session_commit_failed
+                refused["_meta"] = json{{std::string(payment_response_meta_key), std::move(call.decision.receipt)}};
+            return refused;
+        }
         json result = call.result->to_json();
         if (!call.decision.receipt.is_null())
             result["_meta"] = json{{std::string(payment_response_meta_key), std::move(call.decision.receipt)}};
         return result;
     }
 
-    session::SessionPlugin sessions_;
     EndpointOptions options_;
     ToolRegistry tools_;
     PaymentGate gate_;

@@ -28,8 +28,12 @@ inline constexpr std::string_view payment_meta_key = "x402/payment";
 /// `result._meta` key of the settlement receipt (a SettleResponse JSON object).
 inline constexpr std::string_view payment_response_meta_key = "x402/payment-response";
 
-/// What a GateInvocation returns: the handler ran (its result stays with the server).
-struct HandlerRan {};
+/// What a GateInvocation returns: the handler ran (its result stays with the
+/// server), and whether its result is a failure (an `isError` tool result, an
+/// HTTP status >= 400), which an after_handler gate must not charge for.
+struct HandlerRan {
+    bool failed = false;
+};
 
 /// Runs the tool's or route's handler. Call it at most once, and only inside
 /// the verified payer's context, e.g. `co_await sessions.run(payer, request.invoke)`.
@@ -64,9 +68,12 @@ struct GateDecision {
     json payment_required = nullptr;
     /// Refused, HTTP: the v2 PAYMENT-REQUIRED header.
     std::optional<payment::HttpHeader> refusal_header;
-    /// Served: the SettleResponse JSON, for MCP `result._meta`; null for none.
+    /// Served: the SettleResponse JSON, for MCP `result._meta`; null for none
+    /// (a free call, or a failed result nothing was charged for). Also set
+    /// on a refusal when the payment did settle.
     json receipt = nullptr;
-    /// Served, HTTP: the X-PAYMENT-RESPONSE / PAYMENT-RESPONSE header.
+    /// Served, HTTP: the X-PAYMENT-RESPONSE / PAYMENT-RESPONSE header. Also
+    /// set on a refusal when the payment did settle (session_commit_failed).
     std::optional<payment::HttpHeader> receipt_header;
 
     bool refused() const noexcept { return !payment_required.is_null(); }

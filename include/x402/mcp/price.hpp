@@ -17,7 +17,10 @@ namespace x402::mcp {
 class Price {
 public:
     /// Throws std::invalid_argument naming the problem.
-    explicit Price(json price) : json_(std::move(price)), requirements_(parse(json_)) {}
+    explicit Price(json price, payment::Settlement settlement = payment::Settlement::after_handler)
+        : json_(std::move(price)), requirements_(parse(json_)) {
+        requirements_.settlement = settlement;
+    }
 
     /// The price as registered.
     const json& as_json() const noexcept { return json_; }

@@ -1,8 +1,9 @@
-// The MCP Streamable HTTP transport over Boost.Beast: POST /mcp answers JSON
-// (never SSE), GET /mcp is 405, DELETE /mcp ends a session. Keep-alive, a
-// request-size limit (413), Origin checking (403), one strand per connection
-// and per request. Plain HTTP routes (http_route.hpp) are served next to it,
-// priced ones through the same PaymentGate type as priced tools.
+// The MCP Streamable HTTP transport: POST /mcp answers JSON (never SSE),
+// GET /mcp is 405, DELETE /mcp ends a session, Origin is checked (403). The
+// MCP endpoint is one route of an x402::http::Server, which brings keep-alive,
+// the request-size limit (413) and one strand per connection and per request.
+// Plain HTTP routes (http_route.hpp) are served next to it, priced ones through
+// the same PaymentGate type as priced tools.
 #pragma once
 
 #include <x402/mcp/detail/server.hpp>
@@ -10,18 +11,12 @@
 #include <x402/mcp/http_route.hpp>
 #include <x402/mcp/server_options.hpp>
 
-#include <boost/asio/co_spawn.hpp>
-#include <boost/asio/detached.hpp>
+#include <x402/http/server.hpp>
+
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
-#include <boost/asio/post.hpp>
-#include <boost/beast/core/tcp_stream.hpp>
 
 #include <memory>
-#include <mutex>
-#include <set>
-#include <stdexcept>
-#include <string>
 #include <utility>
 
 namespace x402::mcp {
@@ -29,7 +24,7 @@ namespace x402::mcp {
 /// An MCP server over Streamable HTTP (JSON responses).
 ///
 ///     boost::asio::io_context io;
-///     x402::mcp::Server server(io, {.port = 0}, sessions);
+///     x402::mcp::Server server(io, {.port = 0});
 ///     server.tools().add(std::move(tool));
 ///     server.set_payment_gate(gate);            // for priced tools
 ///     server.http_routes().add(std::move(route)); // plain HTTP routes (http_route.hpp)
@@ -43,8 +38,8 @@ namespace x402::mcp {
 /// stop(); its state lives until the last connection ends.
 class Server {
 public:
-    Server(boost::asio::io_context& io, ServerOptions options, session::SessionPlugin sessions = {})
-        : state_(std::make_shared<detail::ServerState>(io, std::move(options), std::move(sessions))) {}
+    Server(boost::asio::io_context& io, ServerOptions options)
+        : http_(io, http_options(options)), state_(std::make_shared<detail::ServerState>(std::move(options))) {}
 
     ToolRegistry& tools() noexcept { return state_->endpoint.tools(); }
     McpEndpoint& endpoint() noexcept { return state_->endpoint; }
@@ -61,46 +56,33 @@ public:
     /// Throws boost::system::system_error when binding fails, and
     /// std::invalid_argument for an address that is not an IP literal.
     boost::asio::ip::tcp::endpoint start() {
-        namespace asio = boost::asio;
-        boost::system::error_code error;
-        const auto address = asio::ip::make_address(state_->options.address, error);
-        if (error) throw std::invalid_argument("not an IP address: " + state_->options.address);
-        const asio::ip::tcp::endpoint endpoint(address, state_->options.port);
         state_->endpoint.tools().freeze();
         state_->routes.freeze();
-        auto& acceptor = state_->acceptor;
-        acceptor.open(endpoint.protocol());
-        acceptor.set_option(asio::socket_base::reuse_address(true));
-        acceptor.bind(endpoint);
-        acceptor.listen(asio::socket_base::max_listen_connections);
-        const auto bound = acceptor.local_endpoint();
-        asio::co_spawn(state_->accept_strand, detail::accept_loop(state_), asio::detached);
-        return bound;
+        detail::add_routes(state_, http_.router());
+        return http_.start();
     }
 
     /// Stops accepting and closes every connection (requests in flight
     /// finish, their answers are lost). Thread-safe; idempotent.
-    void stop() {
-        namespace asio = boost::asio;
-        std::set<std::shared_ptr<boost::beast::tcp_stream>> connections;
-        {
-            std::lock_guard lock(state_->mutex);
-            state_->stopped = true;
-            connections = state_->connections;
-        }
-        asio::post(state_->accept_strand, [state = state_] {
-            boost::system::error_code ignored;
-            state->acceptor.close(ignored);
-        });
-        for (const auto& stream : connections)
-            asio::post(stream->get_executor(), [stream] {
-                boost::system::error_code ignored;
-                stream->socket().shutdown(boost::asio::ip::tcp::socket::shutdown_both, ignored);
-                stream->socket().close(ignored);
-            });
-    }
+    void stop() { http_.stop(); }
 
 private:
+    static http::ServerOptions http_options(const ServerOptions& options) {
+        http::ServerOptions out;
+        out.address = options.address;
+        out.port = options.port;
+        out.max_body_bytes = options.max_body_bytes;
+        out.idle_timeout = options.idle_timeout;
+        out.server_name = options.endpoint.server_name;
+        // An MCP client reads a refused oversize POST as a JSON-RPC error.
+        out.render_error = [](unsigned status, std::string reason) {
+            if (status == 413) return detail::transport_error(status, jsonrpc::bad_request, std::move(reason));
+            return http::Response::text(status, std::move(reason) + "\n");
+        };
+        return out;
+    }
+
+    http::Server http_;
     std::shared_ptr<detail::ServerState> state_;
 };
 

@@ -93,6 +93,11 @@ struct Tool {
     ToolHandler handler;
     /// Optional human-readable title (MCP 2025-06-18+); empty for none.
     std::string title;
+    /// A priced tool: when its payment settles. after_handler (the default)
+    /// stages the handler's session writes and commits them only once the
+    /// payment settled, and charges nothing for an `isError` result;
+    /// before_handler settles first (effects that cannot be staged).
+    payment::Settlement settlement = payment::Settlement::after_handler;
 
     /// The `tools/list` entry.
     json to_json() const {
@@ -129,7 +134,7 @@ public:
         if (tool.price && tool.price->is_null())
             throw std::invalid_argument("tool " + tool.name + ": price must not be null (use nullopt for free)");
         std::shared_ptr<const Price> price;
-        if (tool.price) price = std::make_shared<const Price>(*tool.price);
+        if (tool.price) price = std::make_shared<const Price>(*tool.price, tool.settlement);
         index_.emplace(tool.name, tools_.size());
         tools_.push_back(std::make_shared<const Tool>(std::move(tool)));
         prices_.push_back(std::move(price));

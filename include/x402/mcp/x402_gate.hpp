@@ -47,11 +47,19 @@ public:
         payment::RouteRequirements route = request.price->requirements();
         GateInvocation invoke = std::move(request.invoke);
         std::shared_ptr<Hook> hook = hook_;  // keeps the hook alive across the suspension
-        auto op = hook->run(std::move(request.payment), std::move(route), std::move(invoke));
+        auto op = hook->run(std::move(request.payment), std::move(route), std::move(invoke),
+                            [](const HandlerRan& ran) { return ran.failed; });
         payment::PaymentOutcome<HandlerRan> outcome = co_await std::move(op);
         if (outcome.refused()) {
             const payment::PaymentRefusal& refusal = outcome.refusal();
-            co_return GateDecision::refuse(refusal.mcp_structured_content(), refusal.header());
+            GateDecision decision = GateDecision::refuse(refusal.mcp_structured_content(), refusal.header());
+            if (refusal.settlement && refusal.settlement->success) {
+                decision.receipt = payment::to_json(*refusal.settlement);
+                decision.receipt_header = payment::HttpHeader{
+                    std::string(payment::payment_response_header_name(refusal.payment_required.x402_version)),
+                    payment::encode_payment_response_header(*refusal.settlement)};
+            }
+            co_return decision;
         }
         json receipt = outcome.settlement() ? payment::to_json(*outcome.settlement()) : json(nullptr);
         co_return GateDecision::served(std::move(receipt), outcome.response_header());

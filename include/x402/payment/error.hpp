@@ -48,6 +48,12 @@ inline constexpr std::string_view payment_required = "payment_required";
 /// The payment matches none of the route's requirements (the official server
 /// answers "No matching payment requirements").
 inline constexpr std::string_view no_matching_requirements = "no_matching_requirements";
+/// The payment is for another resource than the one it was sent to.
+inline constexpr std::string_view resource_mismatch = "resource_mismatch";
+/// The payment settled, but the store failed to commit the handler's session
+/// writes: the payer was charged and the writes are lost. The refusal
+/// carries the settlement receipt.
+inline constexpr std::string_view session_commit_failed = "session_commit_failed";
 }  // namespace reason
 
 /// An x402 failure: `reason()` is the machine-readable code, `message()` a

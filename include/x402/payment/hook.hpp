@@ -18,6 +18,7 @@
 
 #include <functional>
 #include <map>
+#include <memory>
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -35,6 +36,19 @@ struct HttpHeader {
     std::string value;
 };
 
+/// When a paid route's payment is settled, relative to its handler.
+enum class Settlement {
+    /// Verify, run the handler with its session writes staged, settle, then
+    /// commit the writes as one atomic store step. A handler that throws or
+    /// whose result the route marks as failed, and a failed settlement, leave
+    /// the store as it was and charge nothing. The default.
+    after_handler,
+    /// Verify, settle, then run the handler with its writes going straight to
+    /// the store: for handlers whose effects cannot be staged (calls to other
+    /// services). The payer is charged even if the handler then fails.
+    before_handler,
+};
+
 /// What a route charges. Empty `accepts` = a free route.
 struct RouteRequirements {
     /// The ways to pay, in order of preference; empty for a free route.
@@ -46,6 +60,8 @@ struct RouteRequirements {
     int x402_version = 2;
     /// v2 `extensions` of the 402; null for none.
     json extensions = nullptr;
+    /// When the payment is settled.
+    Settlement settlement = Settlement::after_handler;
 };
 
 /// Where the request's payment is: HTTP headers or MCP `_meta["x402/payment"]`.
@@ -136,8 +152,8 @@ struct PaymentRefusal {
     json mcp_structured_content() const { return to_json(payment_required); }
 };
 
-/// The result of PaymentHook::run: the handler's result (free or paid route)
-/// or a refusal.
+/// The result of PaymentHook::run: the handler's result (free route, paid
+/// and settled, or failed and not charged) or a refusal.
 template <class T>
 class PaymentOutcome {
 public:
@@ -155,6 +171,13 @@ public:
         outcome.payer_ = std::move(payer);
         outcome.settlement_ = std::move(settlement);
         outcome.x402_version_ = x402_version;
+        return outcome;
+    }
+    /// The handler ran and its result is marked failed: nothing was settled
+    /// or committed.
+    static PaymentOutcome not_charged(T result) {
+        PaymentOutcome outcome;
+        outcome.state_.template emplace<1>(std::move(result));
         return outcome;
     }
     static PaymentOutcome refused(PaymentRefusal refusal) {
@@ -198,6 +221,32 @@ private:
     int x402_version_ = 2;
 };
 
+/// How the staged session writes of an after_handler route reach the store.
+enum class CommitMode {
+    /// One atomic `apply` (StoreWithApply); a hook over a store without one
+    /// refuses to be built.
+    atomic,
+    /// NOT atomic: the writes one by one (AnyStore::apply_sequentially) when
+    /// the store has no apply. A store failure midway, or a concurrent
+    /// reader, can see a part of them.
+    sequential,
+};
+
+struct PaymentHookOptions {
+    CommitMode commit = CommitMode::atomic;
+    /// Bounds on one request's staged writes (0: none); going past one throws
+    /// std::length_error inside the handler.
+    session::WriteSetLimits write_limits{};
+};
+
+/// A result predicate that marks nothing failed.
+struct NeverFailed {
+    template <class T>
+    bool operator()(const T&) const noexcept {
+        return false;
+    }
+};
+
 /// Runs handlers behind x402 payments; see the top of this header.
 ///
 ///     PaymentHook hook(sessions, LocalVerifier{});
@@ -205,22 +254,41 @@ private:
 ///     if (outcome.refused()) answer 402 with outcome.refusal().header()/body();
 ///     else answer outcome.result() with outcome.response_header().
 ///
-/// Order: decode → match → verify → claim (replay guard) → handler in the
-/// payer's context → settle. A payment that fails any step before the handler
-/// never runs it; a failed settlement withholds the result (the handler ran:
-/// its session writes stay, as in the official `authorization` flow). The
-/// claim is kept after a failed settlement or a throwing handler, so the same
-/// payment cannot run the handler twice.
+/// Order: decode → shape and resource checks → match → verify → claim
+/// (replay guard) → then, by the route's Settlement:
+/// - after_handler: handler in the payer's context with its session writes
+///   staged → settle → commit the writes (one atomic store apply);
+/// - before_handler: settle → handler, writes straight to the store.
+/// A payment that fails any step before the handler never runs it. After
+/// the claim, the payment cannot run a handler again, whatever happens next:
+/// a throwing handler, a result `failed` marks, a failed settlement.
 ///
-/// `run` catches the verifier's and the guard's exceptions (refusals
-/// unexpected_verify_error / unexpected_settle_error); the handler's own
-/// exceptions propagate. The hook must outlive the awaitables `run` returns.
-/// Thread-safe when the verifier and the guard are.
+/// When a write counts (after_handler): only when the payment settled and
+/// the commit succeeded. A throwing handler (the exception propagates), a
+/// failed result (served, PaymentOutcome::not_charged), and a failed
+/// settlement (refused) leave the store exactly as it was. The one window
+/// left: the store fails between settlement and commit; that is refused
+/// with reason session_commit_failed and the settlement receipt.
+///
+/// `run` catches the verifier's, the guard's and the commit's exceptions
+/// (refusals unexpected_verify_error / unexpected_settle_error /
+/// session_commit_failed). The hook must outlive the awaitables `run`
+/// returns. Thread-safe when the verifier and the guard are.
 template <PaymentVerifier Verifier, ReplayGuard Guard = InMemoryReplayGuard>
 class PaymentHook {
 public:
-    explicit PaymentHook(session::SessionPlugin sessions, Verifier verifier, Guard guard = Guard())
-        : sessions_(std::move(sessions)), verifier_(std::move(verifier)), guard_(std::move(guard)) {}
+    /// Throws std::invalid_argument when the store has no atomic apply and
+    /// `options.commit` is CommitMode::atomic.
+    explicit PaymentHook(session::SessionPlugin sessions, Verifier verifier, Guard guard = Guard(),
+                         PaymentHookOptions options = {})
+        : sessions_(std::move(sessions)), verifier_(std::move(verifier)), guard_(std::move(guard)),
+          options_(options) {
+        if (options_.commit == CommitMode::atomic && !sessions_.store().has_apply())
+            throw std::invalid_argument(
+                "x402::payment::PaymentHook: the store has no atomic apply, so paid session writes cannot be "
+                "committed all or nothing; use a store with apply, or opt in with PaymentHookOptions::commit = "
+                "CommitMode::sequential");
+    }
 
     const session::SessionPlugin& sessions() const noexcept { return sessions_; }
     Verifier& verifier() noexcept { return verifier_; }
@@ -228,10 +296,11 @@ public:
 
     /// Serves one request; `handler` is a callable returning awaitable<T>
     /// with T not void. On a free route it runs with no session, and any
-    /// payment sent is ignored.
-    template <class Handler, class T = session::detail::handler_result_t<Handler>>
+    /// payment sent is ignored. `failed(result)` true (an MCP `isError`
+    /// result, an HTTP status >= 400) means: settle nothing, commit nothing.
+    template <class Handler, class Failed = NeverFailed, class T = session::detail::handler_result_t<Handler>>
         requires(!std::is_void_v<T>)
-    awaitable<PaymentOutcome<T>> run(PaymentInput input, RouteRequirements route, Handler handler) {
+    awaitable<PaymentOutcome<T>> run(PaymentInput input, RouteRequirements route, Handler handler, Failed failed = {}) {
         using Outcome = PaymentOutcome<T>;
         if (route.accepts.empty()) {
             T result = co_await session::run_without_payer(std::move(handler));
@@ -247,6 +316,14 @@ public:
         }
         const PaymentPayload payment = std::move(**decoded);
         const int version = payment.x402_version;
+        if (auto misshapen = check_payload_shape(payment)) co_return Outcome::refused(refuse(route, version, *misshapen));
+        // A payment buys the resource it names (v2); v1 payloads name none, so
+        // a v1 payment is bound only by its requirements (price, payee, asset).
+        if (payment.resource && route.resource && payment.resource->url != route.resource->url) {
+            const Error elsewhere(reason::resource_mismatch, "payment: made for " + payment.resource->url +
+                                                                 ", not for " + route.resource->url);
+            co_return Outcome::refused(refuse(route, version, elsewhere));
+        }
 
         const auto index = find_matching_requirements(route.accepts, payment);
         if (!index) {
@@ -305,9 +382,54 @@ public:
             co_return Outcome::refused(refuse(route, version, replayed));
         }
 
-        std::optional<session::VerifiedPayer> verified = session::VerifiedPayer::assume_verified(payer);
-        T result = co_await sessions_.run(std::move(verified), std::move(handler));
+        const session::VerifiedPayer verified = session::VerifiedPayer::assume_verified(payer);
+        if (route.settlement == Settlement::before_handler) {
+            std::optional<PaymentRefusal> unsettled;
+            SettleResponse settlement = co_await settle(route, version, payment, requirements, unsettled);
+            if (unsettled) co_return Outcome::refused(std::move(*unsettled));
+            T result = co_await sessions_.run(verified, std::move(handler));
+            co_return Outcome::paid(std::move(result), payer, std::move(settlement), version);
+        }
 
+        auto writes = std::make_shared<session::WriteSet>(options_.write_limits);
+        T result = co_await sessions_.run_staged(verified, writes, std::move(handler));
+        if (failed(std::as_const(result))) co_return Outcome::not_charged(std::move(result));
+
+        std::optional<PaymentRefusal> unsettled;
+        SettleResponse settlement = co_await settle(route, version, payment, requirements, unsettled);
+        if (unsettled) co_return Outcome::refused(std::move(*unsettled));
+
+        bool committed = false;
+        try {
+            co_await commit_writes(sessions_.staged_session_for(verified, writes));
+            committed = true;
+        } catch (...) {
+        }
+        if (!committed) {
+            const Error lost(reason::session_commit_failed,
+                             "commit: the payment settled, but the store failed to commit the session writes");
+            PaymentRefusal refusal = refuse(route, version, lost);
+            refusal.settlement = std::move(settlement);
+            co_return Outcome::refused(std::move(refusal));
+        }
+        co_return Outcome::paid(std::move(result), payer, std::move(settlement), version);
+    }
+
+private:
+    awaitable<void> commit_writes(session::Session session) const {
+        if (options_.commit == CommitMode::sequential && !session.store().has_apply()) {
+            const auto& writes = session.write_set();
+            co_await session.store().apply_sequentially(session.storage_payer(), writes->writes());
+            writes->discard_first(writes->size());
+            co_return;
+        }
+        co_await session::commit(std::move(session));
+    }
+
+    /// Settles; on failure fills `refusal` (with the failed SettleResponse
+    /// when the settler answered).
+    awaitable<SettleResponse> settle(const RouteRequirements& route, int version, const PaymentPayload& payment,
+                                     const PaymentRequirements& requirements, std::optional<PaymentRefusal>& refusal) {
         std::optional<SettleResponse> settlement;
         try {
             settlement = co_await verifier_.settle(payment, requirements);
@@ -315,20 +437,20 @@ public:
             settlement.reset();
         }
         if (!settlement) {
-            const Error failed(reason::unexpected_settle_error, "settle: the verifier failed");
-            co_return Outcome::refused(refuse(route, version, failed));
+            const Error failure(reason::unexpected_settle_error, "settle: the verifier failed");
+            refusal = refuse(route, version, failure);
+            co_return SettleResponse{};
         }
         if (!settlement->success) {
-            const Error failed(settlement->error_reason.value_or(std::string(reason::unexpected_settle_error)),
-                               settlement->error_message.value_or("settle: settlement failed"));
-            PaymentRefusal refusal = refuse(route, version, failed);
-            refusal.settlement = std::move(*settlement);
-            co_return Outcome::refused(std::move(refusal));
+            const Error failure(settlement->error_reason.value_or(std::string(reason::unexpected_settle_error)),
+                                settlement->error_message.value_or("settle: settlement failed"));
+            refusal = refuse(route, version, failure);
+            refusal->settlement = std::move(*settlement);
+            co_return SettleResponse{};
         }
-        co_return Outcome::paid(std::move(result), payer, std::move(*settlement), version);
+        co_return std::move(*settlement);
     }
 
-private:
     static PaymentRefusal refuse(const RouteRequirements& route, int version, const Error& error) {
         PaymentRefusal refusal;
         refusal.reason = error.reason();
@@ -344,6 +466,7 @@ private:
     session::SessionPlugin sessions_;
     Verifier verifier_;
     Guard guard_;
+    PaymentHookOptions options_;
 };
 
 }  // namespace x402::payment

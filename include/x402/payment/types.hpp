@@ -389,6 +389,36 @@ inline Result<ExactEvmPayload> parse_exact_evm_payload(const json& payload) {
     return parsed;
 }
 
+/// Checks that the payload has exactly one scheme shape, the only one this
+/// library verifies and guards against replay: EIP-3009, `{signature,
+/// authorization}` with `authorization` holding exactly from, to, value,
+/// validAfter, validBefore and nonce. A Permit2 payload
+/// (`permit2Authorization`) is unsupported_payload_type; any other key, or
+/// keys of two shapes at once, is invalid_payload. A payload whose replay key
+/// were read from other fields than the verifier checks could run a handler
+/// once per decoy key.
+inline std::optional<Error> check_payload_shape(const PaymentPayload& payment) {
+    if (!payment.payload.is_object()) return Error(reason::invalid_payload, "payload: not an object");
+    if (payment.payload.contains("permit2Authorization"))
+        return Error(reason::unsupported_payload_type, "payload: Permit2 payments are not supported");
+    for (const auto& [key, value] : payment.payload.items()) {
+        (void)value;
+        if (key != "signature" && key != "authorization")
+            return Error(reason::invalid_payload, "payload: unexpected field " + key);
+    }
+    const auto authorization = payment.payload.find("authorization");
+    if (authorization == payment.payload.end() || !authorization->is_object())
+        return Error(reason::invalid_payload, "payload.authorization: missing or not an object");
+    for (const auto& [key, value] : authorization->items()) {
+        (void)value;
+        if (key != "from" && key != "to" && key != "value" && key != "validAfter" && key != "validBefore" &&
+            key != "nonce")
+            return Error(reason::invalid_payload, "payload.authorization: unexpected field " + key);
+    }
+    if (auto parsed = parse_exact_evm_payload(payment.payload); !parsed) return parsed.error();
+    return std::nullopt;
+}
+
 inline json to_json(const VerifyResponse& response) {
     json j{{"isValid", response.is_valid}};
     if (response.invalid_reason) j["invalidReason"] = *response.invalid_reason;

@@ -174,6 +174,24 @@ public:
         return detail::spawn_in_context(context_for(payer), std::move(handler));
     }
 
+    /// The staging session of `payer` over `writes` (Session::staged): what
+    /// `run_staged` runs the handler in, and what `commit` takes afterwards.
+    Session staged_session_for(const VerifiedPayer& payer, std::shared_ptr<WriteSet> writes) const {
+        return Session::staged(payer.value(), store_, std::move(writes));
+    }
+
+    /// `run` in staging mode: the handler's session (get_session()) stages its
+    /// writes into `writes` and reads them back; nothing reaches the store
+    /// until the caller commits, e.g. `co_await commit(staged_session_for(payer,
+    /// writes))` once the payment has settled.
+    template <class Handler>
+        requires detail::is_awaitable<std::invoke_result_t<Handler&>>::value
+    awaitable<detail::handler_result_t<Handler>> run_staged(const VerifiedPayer& payer, std::shared_ptr<WriteSet> writes,
+                                                            Handler handler) const {
+        auto context = std::make_shared<const Context>(staged_session_for(payer, std::move(writes)));
+        return detail::spawn_in_context(std::move(context), std::move(handler));
+    }
+
     /// `run` with no payer: the free function x402::session::run_without_payer.
     template <class Handler>
         requires detail::is_awaitable<std::invoke_result_t<Handler&>>::value

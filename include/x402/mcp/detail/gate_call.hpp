@@ -2,7 +2,9 @@
 // tools (endpoint.hpp) and plain HTTP routes (detail/server.hpp).
 #pragma once
 
+#include <x402/http/message.hpp>
 #include <x402/mcp/payment_gate.hpp>
+#include <x402/mcp/tool.hpp>
 #include <x402/session/plugin.hpp>
 
 #include <exception>
@@ -28,10 +30,16 @@ struct GateCall {
     std::optional<std::string> failure;
 };
 
+/// Whether a handler's result is a failure the payment must not be charged for.
+inline bool failed_result(const ToolResult& result) noexcept { return result.is_error; }
+inline bool failed_result(const http::Response& response) noexcept { return response.status >= 400; }
+
 template <class Result>
 awaitable<HandlerRan> run_into(std::function<awaitable<Result>()> handler, std::shared_ptr<std::optional<Result>> slot) {
     *slot = co_await handler();
-    co_return HandlerRan{};
+    HandlerRan ran;
+    ran.failed = failed_result(**slot);
+    co_return ran;
 }
 
 /// Runs `handler`: with no payer when `price` is null, else through `gate`.

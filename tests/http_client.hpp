@@ -1,4 +1,4 @@
-// A blocking Beast HTTP/1.1 client for the in-process server tests: one
+// A blocking Beast HTTP/1.1 client for the in-process server tests (tests/http, tests/mcp): one
 // keep-alive connection, socket timeouts so a hung server fails the test
 // instead of hanging it.
 #pragma once
@@ -17,7 +17,7 @@
 #include <optional>
 #include <string>
 
-namespace mcp_test {
+namespace test_support {
 
 namespace http = boost::beast::http;
 
@@ -79,4 +79,4 @@ private:
     boost::beast::flat_buffer buffer_;
 };
 
-}  // namespace mcp_test
+}  // namespace test_support

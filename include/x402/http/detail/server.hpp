@@ -1,0 +1,229 @@
+// The machinery of x402::http::Server (server.hpp): reading requests with
+// their limits, the answer of one request, the connection loop and the accept
+// loop. Not part of the public API.
+#pragma once
+
+#include <x402/http/message.hpp>
+#include <x402/http/router.hpp>
+#include <x402/http/server_options.hpp>
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/core/string.hpp>
+#include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/http/read.hpp>
+#include <boost/beast/http/string_body.hpp>
+#include <boost/beast/http/write.hpp>
+
+#include <chrono>
+#include <cstddef>
+#include <memory>
+#include <mutex>
+#include <set>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace x402::http {
+
+namespace detail {
+
+namespace beast = boost::beast;
+namespace bhttp = boost::beast::http;
+namespace asio = boost::asio;
+
+using BeastRequest = bhttp::request<bhttp::string_body>;
+using BeastResponse = bhttp::response<bhttp::string_body>;
+
+/// What the accept loop and the connections share.
+struct ServerState {
+    ServerState(asio::io_context& io_context, ServerOptions server_options)
+        : io(io_context), options(std::move(server_options)), acceptor(io_context),
+          accept_strand(asio::make_strand(io_context)) {}
+
+    asio::io_context& io;
+    const ServerOptions options;
+    Router router;
+    // On the plain executor: never on a payer's ContextExecutor. Used only
+    // from `accept_strand` once the server has started.
+    asio::ip::tcp::acceptor acceptor;
+    asio::strand<asio::io_context::executor_type> accept_strand;
+
+    std::mutex mutex;
+    bool stopped = false;
+    std::set<std::shared_ptr<beast::tcp_stream>> connections;
+};
+
+using StatePtr = std::shared_ptr<ServerState>;
+
+/// The server's own answer for `status` (see ServerOptions::render_error).
+inline Response server_error(const ServerState& state, unsigned status, std::string reason) {
+    if (state.options.render_error) return state.options.render_error(status, std::move(reason));
+    return Response::text(status, std::move(reason) + "\n");
+}
+
+inline BeastResponse to_beast(const ServerState& state, Response answer, unsigned version, bool keep_alive) {
+    BeastResponse response(static_cast<bhttp::status>(answer.status), version);
+    response.set(bhttp::field::server, state.options.server_name);
+    if (!answer.body.empty()) response.set(bhttp::field::content_type, answer.content_type);
+    for (auto& [name, value] : answer.headers) response.set(name, value);
+    response.body() = std::move(answer.body);
+    response.keep_alive(keep_alive);
+    response.prepare_payload();
+    return response;
+}
+
+/// A copy of a parsed request as route handlers see it.
+inline Request to_request(BeastRequest& parsed, const Route& route, std::string path) {
+    Request request;
+    request.method = std::string(parsed.method_string());
+    request.target = std::string(parsed.target());
+    request.rest = Router::rest_of(route.path, path);
+    request.path = std::move(path);
+    request.body = std::move(parsed.body());
+    for (const auto& field : parsed)
+        request.headers.emplace_back(std::string(field.name_string()), std::string(field.value()));
+    return request;
+}
+
+/// The handler's answer, or 500 for what it throws.
+inline asio::awaitable<Response> run_handler(StatePtr state, const Route* route, Request request) {
+    try {
+        co_return co_await route->handler(std::move(request));
+    } catch (...) {
+    }
+    // What the handler threw is not echoed: it may carry internal detail.
+    co_return server_error(*state, 500, "Internal Server Error");
+}
+
+/// The answer to one request: 404, 405 with Allow, or the route's.
+inline asio::awaitable<BeastResponse> answer(StatePtr state, BeastRequest parsed) {
+    const unsigned version = parsed.version();
+    const bool keep_alive = parsed.keep_alive();
+    std::string_view target = parsed.target();
+    std::string path(target.substr(0, target.find('?')));
+    bool path_known = false;
+    const Route* route = state->router.find(parsed.method_string(), path, path_known);
+    if (!route) {
+        if (!path_known) co_return to_beast(*state, server_error(*state, 404, "Not Found"), version, keep_alive);
+        Response refused = server_error(*state, 405, "Method Not Allowed");
+        refused.headers.emplace_back("Allow", state->router.allowed_methods(path));
+        co_return to_beast(*state, std::move(refused), version, keep_alive);
+    }
+    // Each request on a strand of its own; a payer context the handler
+    // enters wraps that strand and ends with the request.
+    auto operation = run_handler(state, route, to_request(parsed, *route, std::move(path)));
+    Response answered = co_await asio::co_spawn(asio::make_strand(state->io), std::move(operation), asio::use_awaitable);
+    co_return to_beast(*state, std::move(answered), version, keep_alive);
+}
+
+/// Reads and discards what the client still sends (up to a bound) so that
+/// closing does not reset the connection before it has read our answer.
+inline asio::awaitable<void> drain(std::shared_ptr<beast::tcp_stream> stream) {
+    beast::error_code ignored;
+    stream->socket().shutdown(asio::ip::tcp::socket::shutdown_send, ignored);
+    stream->expires_after(std::chrono::seconds(5));
+    std::vector<char> sink(64 * 1024);
+    std::size_t total = 0;
+    while (total < 64 * 1024 * 1024) {
+        auto [error, read] = co_await stream->async_read_some(asio::buffer(sink), asio::as_tuple(asio::use_awaitable));
+        if (error) break;
+        total += read;
+    }
+}
+
+/// Writes an answer to a request that could not be read, then closes.
+inline asio::awaitable<void> refuse(StatePtr state, std::shared_ptr<beast::tcp_stream> stream, Response answer,
+                                    bool drain_after) {
+    BeastResponse response = to_beast(*state, std::move(answer), 11, false);
+    stream->expires_after(std::chrono::seconds(10));
+    auto [error, written] = co_await bhttp::async_write(*stream, response, asio::as_tuple(asio::use_awaitable));
+    (void)written;
+    if (!error && drain_after) co_await drain(stream);
+}
+
+inline asio::awaitable<void> serve_connection(StatePtr state, std::shared_ptr<beast::tcp_stream> stream) {
+    beast::flat_buffer buffer;
+    for (;;) {
+        bhttp::request_parser<bhttp::string_body> parser;
+        parser.body_limit(state->options.max_body_bytes);
+        stream->expires_after(state->options.idle_timeout);
+        auto [error, read] = co_await bhttp::async_read(*stream, buffer, parser, asio::as_tuple(asio::use_awaitable));
+        (void)read;
+        if (error == bhttp::error::body_limit) {
+            co_await refuse(state, stream,
+                            server_error(*state, 413, "Payload Too Large: the body exceeds " +
+                                                          std::to_string(state->options.max_body_bytes) + " bytes"),
+                            true);
+            break;
+        }
+        if (error == bhttp::error::header_limit) {
+            co_await refuse(state, stream, server_error(*state, 431, "Request Header Fields Too Large"), false);
+            break;
+        }
+        if (error) {
+            const bool malformed = error.category() == bhttp::make_error_code(bhttp::error::end_of_stream).category() &&
+                                   error != bhttp::error::end_of_stream && error != bhttp::error::partial_message;
+            if (malformed) co_await refuse(state, stream, server_error(*state, 400, "Bad Request"), false);
+            break;
+        }
+        stream->expires_never();
+        BeastResponse response = co_await answer(state, parser.release());
+        const bool keep_alive = response.keep_alive();
+        stream->expires_after(state->options.idle_timeout);
+        auto [write_error, written] = co_await bhttp::async_write(*stream, response, asio::as_tuple(asio::use_awaitable));
+        (void)written;
+        if (write_error || !keep_alive) break;
+    }
+    beast::error_code ignored;
+    stream->socket().shutdown(asio::ip::tcp::socket::shutdown_send, ignored);
+    stream->close();
+}
+
+inline asio::awaitable<void> run_connection(StatePtr state, std::shared_ptr<beast::tcp_stream> stream) {
+    try {
+        co_await serve_connection(state, stream);
+    } catch (...) {
+        // One connection's failure (e.g. bad_alloc) never ends the server.
+    }
+    std::lock_guard lock(state->mutex);
+    state->connections.erase(stream);
+}
+
+inline asio::awaitable<void> accept_loop(StatePtr state) {
+    for (;;) {
+        auto [error, socket] =
+            co_await state->acceptor.async_accept(asio::make_strand(state->io), asio::as_tuple(asio::use_awaitable));
+        if (error) {
+            if (error == asio::error::operation_aborted || !state->acceptor.is_open()) co_return;
+            // E.g. out of file descriptors: pause rather than spin.
+            asio::steady_timer pause(co_await asio::this_coro::executor, std::chrono::milliseconds(50));
+            co_await pause.async_wait(asio::as_tuple(asio::use_awaitable));
+            continue;
+        }
+        auto stream = std::make_shared<beast::tcp_stream>(std::move(socket));
+        {
+            std::lock_guard lock(state->mutex);
+            if (state->stopped) {
+                beast::error_code ignored;
+                stream->socket().close(ignored);
+                co_return;
+            }
+            state->connections.insert(stream);
+        }
+        auto executor = stream->get_executor();
+        asio::co_spawn(executor, run_connection(state, stream), asio::detached);
+    }
+}
+
+}  // namespace detail
+
+}  // namespace x402::http

@@ -1,0 +1,34 @@
+// Options of the HTTP server (server.hpp).
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <string>
+
+#include <x402/http/message.hpp>
+
+#include <functional>
+
+namespace x402::http {
+
+/// Options of the HTTP server.
+struct ServerOptions {
+    /// Address to bind (IPv4 or IPv6 literal).
+    std::string address = "127.0.0.1";
+    /// Port to bind; 0 picks a free one (see Server::start's result).
+    unsigned short port = 8402;
+    /// Largest request body accepted; a larger one is answered 413 and the
+    /// connection closed.
+    std::size_t max_body_bytes = 1024 * 1024;
+    /// How long a connection may stay idle (or take to send a request)
+    /// before it is closed.
+    std::chrono::seconds idle_timeout{60};
+    /// The Server header of every response.
+    std::string server_name = "x402-session";
+    /// The answer the server itself gives (400, 404, 405, 413, 431, 500) for
+    /// `status` with a one-line `reason`; null: a text/plain body. The MCP
+    /// server answers JSON-RPC errors here.
+    std::function<Response(unsigned status, std::string reason)> render_error;
+};
+
+}  // namespace x402::http

@@ -1,0 +1,188 @@
+// x402::http::Server in-process: a real socket on 127.0.0.1, the server on two
+// io threads, a blocking Beast client on the test thread.
+#include <x402/http/server.hpp>
+
+#include "http_client.hpp"  // tests/http_client.hpp
+
+#include <catch2/catch.hpp>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
+
+#include <atomic>
+#include <functional>
+#include <stdexcept>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace http = x402::http;
+namespace bhttp = boost::beast::http;
+using test_support::HttpClient;
+
+namespace {
+
+struct RunningServer {
+    explicit RunningServer(const std::function<void(http::Router&)>& setup, http::ServerOptions options = {})
+        : server(io, with_free_port(std::move(options))) {
+        setup(server.router());
+        endpoint = server.start();
+        for (int i = 0; i < 2; ++i) threads.emplace_back([this] { io.run(); });
+    }
+    ~RunningServer() {
+        server.stop();
+        for (auto& thread : threads) thread.join();
+    }
+    static http::ServerOptions with_free_port(http::ServerOptions options) {
+        options.port = 0;
+        return options;
+    }
+
+    boost::asio::io_context io;
+    http::Server server;
+    boost::asio::ip::tcp::endpoint endpoint;
+    std::vector<std::thread> threads;
+};
+
+http::Route route(std::string method, std::string path, http::Handler handler) {
+    return http::Route{std::move(method), std::move(path), std::move(handler)};
+}
+
+boost::asio::awaitable<http::Response> echo(http::Request request) {
+    http::Response response = http::Response::text(200, request.method + " " + request.path + " [" + request.rest + "] " +
+                                                            request.header("x-probe").value_or("-") + " " + request.body);
+    response.headers.emplace_back("X-Echo", "1");
+    co_return response;
+}
+
+boost::asio::awaitable<http::Response> boom(http::Request) {
+    throw std::runtime_error("secret internal detail");
+    co_return http::Response{};
+}
+
+std::string header_of(const HttpClient::Response& response, bhttp::field field) {
+    return std::string(response[field]);
+}
+
+}  // namespace
+
+TEST_CASE("http router: refuses malformed and overlapping routes", "[http]") {
+    http::Router router;
+    router.add(route("GET", "/a", echo));
+    router.add(route("POST", "/a", echo));
+    CHECK_THROWS_AS(router.add(route("GET", "/a", echo)), std::invalid_argument);
+    CHECK_THROWS_AS(router.add(route(std::string(http::any_method), "/a", echo)), std::invalid_argument);
+    CHECK_THROWS_AS(router.add(route("", "/b", echo)), std::invalid_argument);
+    CHECK_THROWS_AS(router.add(route("GET", "relative", echo)), std::invalid_argument);
+    CHECK_THROWS_AS(router.add(route("GET", "/x*/y", echo)), std::invalid_argument);
+    CHECK_THROWS_AS(router.add(route("GET", "/c", nullptr)), std::invalid_argument);
+    router.add(route(std::string(http::any_method), "/any", echo));
+    CHECK_THROWS_AS(router.add(route("DELETE", "/any", echo)), std::invalid_argument);
+    router.freeze();
+    CHECK_THROWS_AS(router.add(route("GET", "/late", echo)), std::logic_error);
+
+    bool path_known = false;
+    CHECK(router.find("POST", "/a", path_known) != nullptr);
+    CHECK(router.find("PUT", "/a", path_known) == nullptr);
+    CHECK(path_known);
+    CHECK(router.find("GET", "/nowhere", path_known) == nullptr);
+    CHECK_FALSE(path_known);
+    CHECK(router.find("PATCH", "/any", path_known) != nullptr);
+    CHECK(router.allowed_methods("/a") == "GET, POST");
+}
+
+TEST_CASE("http router: a trailing '*' matches a non-empty rest", "[http]") {
+    CHECK(http::Router::matches("/items/*", "/items/7"));
+    CHECK_FALSE(http::Router::matches("/items/*", "/items/"));
+    CHECK_FALSE(http::Router::matches("/items/*", "/other/7"));
+    CHECK(http::Router::matches("/exact", "/exact"));
+    CHECK_FALSE(http::Router::matches("/exact", "/exact/more"));
+    CHECK(http::Router::rest_of("/items/*", "/items/a/b") == "a/b");
+    CHECK(http::Router::rest_of("/exact", "/exact").empty());
+}
+
+TEST_CASE("http server: routes by method and path, 404 and 405 with Allow", "[http]") {
+    RunningServer running([](http::Router& router) {
+        router.add(route("GET", "/health", echo));
+        router.add(route("POST", "/items/*", echo));
+    });
+    HttpClient client(running.endpoint);
+
+    const auto health = client.send(bhttp::verb::get, "/health?verbose=1", {}, {{"X-Probe", "p"}});
+    CHECK(health.result_int() == 200);
+    CHECK(health.body() == "GET /health [] p ");
+    CHECK(header_of(health, bhttp::field::content_type) == "text/plain");
+    CHECK(health["X-Echo"] == "1");
+    CHECK(header_of(health, bhttp::field::server) == "x402-session");
+
+    const auto item = client.send(bhttp::verb::post, "/items/a/b", "payload");
+    CHECK(item.result_int() == 200);
+    CHECK(item.body() == "POST /items/a/b [a/b] - payload");
+
+    const auto wrong_method = client.send(bhttp::verb::delete_, "/health", {});
+    CHECK(wrong_method.result_int() == 405);
+    CHECK(header_of(wrong_method, bhttp::field::allow) == "GET");
+    CHECK(client.send(bhttp::verb::get, "/missing", {}).result_int() == 404);
+    CHECK(client.send(bhttp::verb::post, "/items/", {}).result_int() == 404);
+}
+
+TEST_CASE("http server: a throwing handler is a 500 that does not echo the exception", "[http]") {
+    RunningServer running([](http::Router& router) { router.add(route("GET", "/boom", boom)); });
+    HttpClient client(running.endpoint);
+    const auto response = client.send(bhttp::verb::get, "/boom", {});
+    CHECK(response.result_int() == 500);
+    CHECK(response.body().find("secret") == std::string::npos);
+    // The connection survives it.
+    CHECK(client.send(bhttp::verb::get, "/boom", {}).result_int() == 500);
+}
+
+TEST_CASE("http server: an oversize body is answered 413 and the handler never runs", "[http]") {
+    std::atomic<int> runs{0};
+    http::ServerOptions options;
+    options.max_body_bytes = 16;
+    RunningServer running(
+        [&](http::Router& router) {
+            router.add(route("POST", "/upload", [&](http::Request request) {
+                ++runs;
+                return echo(std::move(request));
+            }));
+        },
+        options);
+    HttpClient client(running.endpoint);
+    CHECK(client.send(bhttp::verb::post, "/upload", std::string(16, 'x')).result_int() == 200);
+    HttpClient oversize(running.endpoint);
+    const auto refused = oversize.send(bhttp::verb::post, "/upload", std::string(17, 'x'));
+    CHECK(refused.result_int() == 413);
+    CHECK(refused.body().find("16 bytes") != std::string::npos);
+    CHECK(oversize.closed_by_server());
+    CHECK(runs == 1);
+}
+
+TEST_CASE("http server: malformed requests get 400 and a closed connection", "[http]") {
+    RunningServer running([](http::Router& router) { router.add(route("GET", "/health", echo)); });
+    HttpClient client(running.endpoint);
+    client.write_raw("GET /health HTTP/1.1\r\nHost: x\r\nContent-Length: nope\r\n\r\n");
+    CHECK(client.read().result_int() == 400);
+    CHECK(client.closed_by_server());
+}
+
+TEST_CASE("http server: each request runs on a strand of its own", "[http]") {
+    // Two requests on two connections, each waiting for the other: they can
+    // both finish only if the server runs them concurrently.
+    std::atomic<int> arrived{0};
+    RunningServer running([&](http::Router& router) {
+        router.add(route("GET", "/rendezvous", [&](http::Request) -> boost::asio::awaitable<http::Response> {
+            ++arrived;
+            auto executor = co_await boost::asio::this_coro::executor;
+            for (int spins = 0; arrived < 2 && spins < 100000; ++spins)
+                co_await boost::asio::post(executor, boost::asio::use_awaitable);
+            co_return http::Response::text(200, arrived >= 2 ? "met" : "alone");
+        }));
+    });
+    std::string first;
+    std::thread other([&] { first = HttpClient(running.endpoint).send(bhttp::verb::get, "/rendezvous", {}).body(); });
+    const std::string second = HttpClient(running.endpoint).send(bhttp::verb::get, "/rendezvous", {}).body();
+    other.join();
+    CHECK(first == "met");
+    CHECK(second == "met");
+}

@@ -1,0 +1,380 @@
+// Paid state: a paid handler's session writes reach the store only when its
+// payment settles, as one atomic commit; one payment runs one handler,
+// whatever shape its payload takes; a payment buys only its own resource.
+// Every failure is checked against a snapshot of the whole store.
+#include <x402/payment/hook.hpp>
+
+#include <x402/payment/local_verifier.hpp>
+#include <x402/session.hpp>
+
+#include "support.hpp"
+#include "vectors.hpp"
+
+#include <catch2/catch.hpp>
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/io_context.hpp>
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace xp = x402::payment;
+namespace xs = x402::session;
+using xs::awaitable;
+using xs::get_session;
+using xs::SessionPlugin;
+using xs::VerifiedPayer;
+using xp::json;
+using xp::PaymentInput;
+
+namespace paid_state_test {
+
+const std::string payer_address = "0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266";
+const std::string bystander = "0x000000000000000000000000000000000000b0b0";
+
+xp::RouteRequirements route_of(std::string_view id) {
+    auto required = xp::parse_payment_required(x402_test::vector(id).at("paymentRequired")).value();
+    xp::RouteRequirements route;
+    route.accepts = required.accepts;
+    route.resource = required.resource;
+    route.x402_version = required.x402_version;
+    return route;
+}
+
+PaymentInput input_of(const json& payment) { return PaymentInput::from_mcp_meta(payment); }
+PaymentInput valid_input() { return input_of(x402_test::decoded("v2-valid")); }
+
+/// Every entry of every payer the tests touch: what "the store as it was" means.
+using Snapshot = std::map<std::string, std::vector<xs::Entry>>;
+
+Snapshot snapshot(const xs::AnyStore& store) {
+    Snapshot out;
+    for (const std::string& payer : {xs::detail::normalise_payer(payer_address), xs::detail::normalise_payer(bystander)})
+        out[payer] = test_support::run(store.list(payer, {})).entries;
+    return out;
+}
+
+/// A store with entries for the payer and a bystander.
+SessionPlugin seeded_sessions() {
+    SessionPlugin sessions;
+    test_support::run(sessions.session_for(VerifiedPayer::assume_verified(payer_address)).set("balance", "10"));
+    test_support::run(sessions.session_for(VerifiedPayer::assume_verified(payer_address)).set("old", "kept"));
+    test_support::run(sessions.session_for(VerifiedPayer::assume_verified(bystander)).set("balance", "99"));
+    return sessions;
+}
+
+/// Test double for a verifier (no blockchain here): accepts every payment as
+/// its signer's, settles as scripted, and records the order of calls.
+class ScriptedVerifierDouble {
+public:
+    std::shared_ptr<std::vector<std::string>> calls = std::make_shared<std::vector<std::string>>();
+    std::optional<xp::SettleResponse> settle_answer = settled();  // nullopt: settle throws
+
+    static xp::SettleResponse settled() {
+        xp::SettleResponse ok;
+        ok.success = true;
+        ok.network = "eip155:84532";
+        ok.transaction = "0xfeed";
+        return ok;
+    }
+
+    awaitable<xp::VerifyResponse> verify(const xp::PaymentPayload& payment, const xp::PaymentRequirements&) {
+        calls->push_back("verify");
+        return xp::detail::ready(xp::VerifyResponse::valid(xp::claimed_payer(payment).value()));
+    }
+    awaitable<xp::SettleResponse> settle(const xp::PaymentPayload&, const xp::PaymentRequirements&) {
+        calls->push_back("settle");
+        if (!settle_answer) throw std::runtime_error("facilitator unreachable");
+        return xp::detail::ready(*settle_answer);
+    }
+};
+
+/// A handler that writes, erases, reads its own writes back, and records what it read.
+struct WritingHandler {
+    std::shared_ptr<std::vector<std::string>> calls;
+    std::shared_ptr<std::string> read_back = std::make_shared<std::string>();
+    bool throw_after_writing = false;
+
+    awaitable<std::string> operator()() const {
+        calls->push_back("handler");
+        auto session = get_session().value();
+        co_await session.set("color", "blue");
+        co_await session.set("balance", "0");
+        co_await session.erase("old");
+        const auto color = co_await session.get("color");
+        const auto old = co_await session.get("old");
+        const auto listed = co_await session.list({});
+        *read_back = color.value_or("-") + "/" + old.value_or("erased") + "/" + std::to_string(listed.entries.size());
+        if (throw_after_writing) throw std::runtime_error("handler failed after writing");
+        co_return std::string("served");
+    }
+};
+
+/// Test double for a store whose atomic apply fails (as a store that lost
+/// its connection would); everything else is an InMemoryStore.
+class FailingApplyStoreDouble {
+public:
+    awaitable<std::optional<std::string>> get(std::string payer, std::string key) { return inner_->get(payer, key); }
+    awaitable<void> set(std::string payer, std::string key, std::string value, xs::SetOptions options) {
+        return inner_->set(payer, key, value, options);
+    }
+    awaitable<bool> erase(std::string payer, std::string key) { return inner_->erase(payer, key); }
+    awaitable<xs::ListResult> list(std::string payer, xs::ListOptions options) { return inner_->list(payer, options); }
+    awaitable<void> apply(std::string, std::vector<xs::Write>) {
+        throw std::runtime_error("store unreachable");
+        co_return;
+    }
+
+private:
+    std::shared_ptr<xs::InMemoryStore> inner_ = std::make_shared<xs::InMemoryStore>();
+};
+static_assert(xs::StoreWithApply<FailingApplyStoreDouble>);
+
+/// The four required operations only: no atomic apply.
+class NoApplyStore {
+public:
+    awaitable<std::optional<std::string>> get(std::string payer, std::string key) { return inner_->get(payer, key); }
+    awaitable<void> set(std::string payer, std::string key, std::string value, xs::SetOptions options) {
+        return inner_->set(payer, key, value, options);
+    }
+    awaitable<bool> erase(std::string payer, std::string key) { return inner_->erase(payer, key); }
+    awaitable<xs::ListResult> list(std::string payer, xs::ListOptions options) { return inner_->list(payer, options); }
+
+private:
+    std::shared_ptr<xs::InMemoryStore> inner_ = std::make_shared<xs::InMemoryStore>();
+};
+static_assert(!xs::StoreWithApply<NoApplyStore>);
+
+using Hook = xp::PaymentHook<ScriptedVerifierDouble>;
+
+/// A replay guard whose clock stands at the vector's time: the claims of its
+/// (by today expired) payment are live.
+xp::InMemoryReplayGuard guard() {
+    xp::InMemoryReplayGuardOptions options;
+    options.clock = [now = x402_test::verify_at("v2-valid")] { return now; };
+    return xp::InMemoryReplayGuard(options);
+}
+
+}  // namespace paid_state_test
+
+using namespace paid_state_test;
+
+TEST_CASE("paid state: a settled payment commits the handler's writes, which it read back", "[security][paid]") {
+    SessionPlugin sessions = seeded_sessions();
+    ScriptedVerifierDouble verifier;
+    Hook hook(sessions, verifier, guard());
+    WritingHandler handler{verifier.calls};
+    auto outcome = test_support::run(hook.run(valid_input(), route_of("v2-valid"), handler));
+    REQUIRE(outcome.served());
+    CHECK(outcome.settlement().value().transaction == "0xfeed");
+    CHECK(*handler.read_back == "blue/erased/2");  // read-your-writes, list included
+    CHECK(*verifier.calls == std::vector<std::string>{"verify", "handler", "settle"});
+    const auto after = snapshot(sessions.store());
+    CHECK(after.at(xs::detail::normalise_payer(payer_address)) ==
+          std::vector<xs::Entry>{{"balance", "0"}, {"color", "blue"}});
+    CHECK(after.at(xs::detail::normalise_payer(bystander)) == std::vector<xs::Entry>{{"balance", "99"}});
+}
+
+TEST_CASE("paid state: nothing the handler wrote survives a payment that is not settled", "[security][paid]") {
+    SessionPlugin sessions = seeded_sessions();
+    const Snapshot before = snapshot(sessions.store());
+    ScriptedVerifierDouble verifier;
+    WritingHandler handler{verifier.calls};
+    std::string reason;
+
+    SECTION("the settlement fails") {
+        xp::SettleResponse refused;
+        refused.success = false;
+        refused.error_reason = "invalid_exact_evm_transaction_failed";
+        verifier.settle_answer = refused;
+        reason = "invalid_exact_evm_transaction_failed";
+    }
+    SECTION("the settler throws") {
+        verifier.settle_answer.reset();
+        reason = "unexpected_settle_error";
+    }
+    Hook hook(sessions, verifier, guard());
+    auto outcome = test_support::run(hook.run(valid_input(), route_of("v2-valid"), handler));
+    REQUIRE(outcome.refused());
+    CHECK(outcome.refusal().reason == reason);
+    CHECK(*handler.read_back == "blue/erased/2");  // the handler did run, staged
+    CHECK(snapshot(sessions.store()) == before);
+    // The claim is kept: the same payment cannot buy a second run.
+    auto again = test_support::run(hook.run(valid_input(), route_of("v2-valid"), handler));
+    CHECK(again.refusal().reason == "invalid_exact_evm_nonce_already_used");
+    CHECK(snapshot(sessions.store()) == before);
+}
+
+TEST_CASE("paid state: a throwing handler keeps none of its writes and is not charged", "[security][paid]") {
+    SessionPlugin sessions = seeded_sessions();
+    const Snapshot before = snapshot(sessions.store());
+    ScriptedVerifierDouble verifier;
+    Hook hook(sessions, verifier, guard());
+    WritingHandler handler{verifier.calls};
+    handler.throw_after_writing = true;
+    CHECK_THROWS_WITH(test_support::run(hook.run(valid_input(), route_of("v2-valid"), handler)),
+                      "handler failed after writing");
+    CHECK(snapshot(sessions.store()) == before);
+    CHECK(*verifier.calls == std::vector<std::string>{"verify", "handler"});
+    auto again = test_support::run(hook.run(valid_input(), route_of("v2-valid"), handler));
+    CHECK(again.refusal().reason == "invalid_exact_evm_nonce_already_used");
+}
+
+TEST_CASE("paid state: a result the route marks failed is served, not charged, not committed", "[security][paid]") {
+    SessionPlugin sessions = seeded_sessions();
+    const Snapshot before = snapshot(sessions.store());
+    ScriptedVerifierDouble verifier;
+    Hook hook(sessions, verifier, guard());
+    WritingHandler handler{verifier.calls};
+    const auto failed = [](const std::string& result) { return result == "served"; };
+    auto outcome = test_support::run(hook.run(valid_input(), route_of("v2-valid"), handler, failed));
+    REQUIRE(outcome.served());
+    CHECK(outcome.result() == "served");
+    CHECK_FALSE(outcome.settlement());
+    CHECK_FALSE(outcome.response_header());
+    CHECK(*verifier.calls == std::vector<std::string>{"verify", "handler"});
+    CHECK(snapshot(sessions.store()) == before);
+}
+
+TEST_CASE("paid state: a commit that fails after settlement is reported with the receipt", "[security][paid]") {
+    SessionPlugin sessions(xs::AnyStore::make<FailingApplyStoreDouble>());
+    ScriptedVerifierDouble verifier;
+    Hook hook(sessions, verifier, guard());
+    WritingHandler handler{verifier.calls};
+    auto outcome = test_support::run(hook.run(valid_input(), route_of("v2-valid"), handler));
+    REQUIRE(outcome.refused());
+    CHECK(outcome.refusal().reason == "session_commit_failed");
+    CHECK(outcome.refusal().settlement.value().success);
+    CHECK(outcome.refusal().settlement.value().transaction == "0xfeed");
+    const auto after = test_support::run(sessions.store().list(xs::detail::normalise_payer(payer_address), {}));
+    CHECK(after.entries.empty());
+}
+
+TEST_CASE("paid state: a hook over a store without atomic apply refuses to be built unless told", "[security][paid]") {
+    SessionPlugin sessions(xs::AnyStore::make<NoApplyStore>());
+    CHECK_THROWS_AS(Hook(sessions, ScriptedVerifierDouble{}, guard()), std::invalid_argument);
+    xp::PaymentHookOptions options;
+    options.commit = xp::CommitMode::sequential;
+    Hook hook(sessions, ScriptedVerifierDouble{}, guard(), options);
+    WritingHandler handler{hook.verifier().calls};
+    auto outcome = test_support::run(hook.run(valid_input(), route_of("v2-valid"), handler));
+    REQUIRE(outcome.served());
+    CHECK(test_support::run(sessions.session_for(VerifiedPayer::assume_verified(payer_address)).get("color")) == "blue");
+}
+
+TEST_CASE("paid state: before_handler settles first and writes straight to the store", "[security][paid]") {
+    SessionPlugin sessions = seeded_sessions();
+    ScriptedVerifierDouble verifier;
+    Hook hook(sessions, verifier, guard());
+    WritingHandler handler{verifier.calls};
+    xp::RouteRequirements route = route_of("v2-valid");
+    route.settlement = xp::Settlement::before_handler;
+
+    SECTION("settled") {
+        auto outcome = test_support::run(hook.run(valid_input(), route, handler));
+        REQUIRE(outcome.served());
+        CHECK(*verifier.calls == std::vector<std::string>{"verify", "settle", "handler"});
+        CHECK(test_support::run(sessions.session_for(VerifiedPayer::assume_verified(payer_address)).get("color")) ==
+              "blue");
+    }
+    SECTION("a failed settlement never runs the handler") {
+        verifier.settle_answer.reset();
+        Hook failing(sessions, verifier, guard());
+        const Snapshot before = snapshot(sessions.store());
+        auto outcome = test_support::run(failing.run(valid_input(), route, handler));
+        CHECK(outcome.refused());
+        CHECK(*verifier.calls == std::vector<std::string>{"verify", "settle"});
+        CHECK(snapshot(sessions.store()) == before);
+    }
+}
+
+TEST_CASE("paid state: staged writes past the hook's limits fail inside the handler", "[security][paid]") {
+    SessionPlugin sessions = seeded_sessions();
+    const Snapshot before = snapshot(sessions.store());
+    xp::PaymentHookOptions options;
+    options.write_limits.max_writes = 2;
+    ScriptedVerifierDouble verifier;
+    Hook hook(sessions, verifier, guard(), options);
+    WritingHandler handler{verifier.calls};  // three writes
+    CHECK_THROWS_AS(test_support::run(hook.run(valid_input(), route_of("v2-valid"), handler)), std::length_error);
+    CHECK(snapshot(sessions.store()) == before);
+}
+
+TEST_CASE("paid state: a payload of another shape is refused before verification", "[security][paid]") {
+    SessionPlugin sessions = seeded_sessions();
+    ScriptedVerifierDouble verifier;
+    Hook hook(sessions, verifier, guard());
+    WritingHandler handler{verifier.calls};
+    json payment = x402_test::decoded("v2-valid");
+    std::string reason;
+    SECTION("Permit2 with a decoy EIP-3009 authorization") {
+        payment["payload"]["permit2Authorization"] = {{"from", payer_address}, {"nonce", "7"}};
+        reason = "unsupported_payload_type";
+    }
+    SECTION("a key the scheme does not define") {
+        payment["payload"]["extra"] = "x";
+        reason = "invalid_payload";
+    }
+    SECTION("an authorization with a key the scheme does not define") {
+        payment["payload"]["authorization"]["salt"] = "0x01";
+        reason = "invalid_payload";
+    }
+    SECTION("no authorization") {
+        payment["payload"].erase("authorization");
+        reason = "invalid_payload";
+    }
+    auto outcome = test_support::run(hook.run(input_of(payment), route_of("v2-valid"), handler));
+    REQUIRE(outcome.refused());
+    CHECK(outcome.refusal().reason == reason);
+    CHECK(verifier.calls->empty());
+}
+
+TEST_CASE("paid state: concurrent decoys of one payment run the handler at most once", "[security][paid]") {
+    // Each copy carries a different extra field (as a decoy nonce would):
+    // none is another payment, and the real one runs once.
+    SessionPlugin sessions = seeded_sessions();
+    ScriptedVerifierDouble verifier;
+    Hook hook(sessions, verifier, guard());
+    boost::asio::io_context io;
+    std::vector<xp::PaymentOutcome<std::string>> outcomes(10);
+    for (int i = 0; i < 10; ++i) {
+        json payment = x402_test::decoded("v2-valid");
+        if (i > 0) payment["payload"]["permit2Authorization"] = {{"nonce", std::to_string(i)}};
+        boost::asio::co_spawn(io, hook.run(input_of(payment), route_of("v2-valid"), WritingHandler{verifier.calls}),
+                              [&outcomes, i](std::exception_ptr, xp::PaymentOutcome<std::string> outcome) {
+                                  outcomes[static_cast<std::size_t>(i)] = std::move(outcome);
+                              });
+    }
+    io.run();
+    int runs = 0;
+    for (const auto& call : *verifier.calls) runs += call == "handler";
+    CHECK(runs == 1);
+    int served = 0;
+    for (const auto& outcome : outcomes) served += outcome.served();
+    CHECK(served == 1);
+}
+
+TEST_CASE("paid state: a payment buys only the resource it names, and a mismatch does not consume it",
+          "[security][paid]") {
+    SessionPlugin sessions = seeded_sessions();
+    const Snapshot before = snapshot(sessions.store());
+    ScriptedVerifierDouble verifier;
+    Hook hook(sessions, verifier, guard());
+    WritingHandler handler{verifier.calls};
+    xp::RouteRequirements elsewhere = route_of("v2-valid");
+    elsewhere.resource->url = "/content";
+    auto refused = test_support::run(hook.run(valid_input(), elsewhere, handler));
+    REQUIRE(refused.refused());
+    CHECK(refused.refusal().reason == "resource_mismatch");
+    CHECK(verifier.calls->empty());
+    CHECK(snapshot(sessions.store()) == before);
+    // Still good for what it was made for.
+    auto served = test_support::run(hook.run(valid_input(), route_of("v2-valid"), handler));
+    CHECK(served.served());
+}
