@@ -23,6 +23,7 @@
 
 namespace asio = boost::asio;
 namespace xp = x402::payment;
+using x402_test::route_of;
 using facilitator_test::await_on;
 using facilitator_test::FacilitatorDouble;
 using x402::session::awaitable;
@@ -45,14 +46,6 @@ xp::FacilitatorVerifierOptions quick(std::chrono::milliseconds timeout = std::ch
     return options;
 }
 
-xp::RouteRequirements route_of(std::string_view id) {
-    auto required = xp::parse_payment_required(x402_test::vector(id).at("paymentRequired")).value();
-    xp::RouteRequirements route;
-    route.accepts = required.accepts;
-    route.resource = required.resource;
-    route.x402_version = required.x402_version;
-    return route;
-}
 
 struct Seen {
     bool ran = false;

@@ -19,6 +19,7 @@
 #include <vector>
 
 namespace xp = x402::payment;
+using x402_test::route_of;
 using x402::session::awaitable;
 using x402::session::get_payer;
 using x402::session::get_session;
@@ -54,15 +55,6 @@ struct RecordingHandler {
     }
 };
 
-xp::RouteRequirements route_of(std::string_view id) {
-    const json& v = x402_test::vector(id);
-    auto required = xp::parse_payment_required(v.at("paymentRequired")).value();
-    xp::RouteRequirements route;
-    route.accepts = required.accepts;
-    route.resource = required.resource;
-    route.x402_version = required.x402_version;
-    return route;
-}
 
 PaymentInput headers_of(std::string_view id) {
     const json& v = x402_test::vector(id);

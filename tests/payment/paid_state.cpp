@@ -25,6 +25,7 @@
 #include <vector>
 
 namespace xp = x402::payment;
+using x402_test::route_of;
 namespace xs = x402::session;
 using xs::awaitable;
 using xs::get_session;
@@ -38,14 +39,6 @@ namespace paid_state_test {
 const std::string payer_address = "0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266";
 const std::string bystander = "0x000000000000000000000000000000000000b0b0";
 
-xp::RouteRequirements route_of(std::string_view id) {
-    auto required = xp::parse_payment_required(x402_test::vector(id).at("paymentRequired")).value();
-    xp::RouteRequirements route;
-    route.accepts = required.accepts;
-    route.resource = required.resource;
-    route.x402_version = required.x402_version;
-    return route;
-}
 
 PaymentInput input_of(const json& payment) { return PaymentInput::from_mcp_meta(payment); }
 PaymentInput valid_input() { return input_of(x402_test::decoded("v2-valid")); }
@@ -116,26 +109,6 @@ struct WritingHandler {
     }
 };
 
-/// Test double for a store whose atomic apply fails (as a store that lost
-/// its connection would); everything else is an InMemoryStore.
-class FailingApplyStoreDouble {
-public:
-    awaitable<std::optional<std::string>> get(std::string payer, std::string key) { return inner_->get(payer, key); }
-    awaitable<void> set(std::string payer, std::string key, std::string value, xs::SetOptions options) {
-        return inner_->set(payer, key, value, options);
-    }
-    awaitable<bool> erase(std::string payer, std::string key) { return inner_->erase(payer, key); }
-    awaitable<xs::ListResult> list(std::string payer, xs::ListOptions options) { return inner_->list(payer, options); }
-    awaitable<void> apply(std::string, std::vector<xs::Write>) {
-        throw std::runtime_error("store unreachable");
-        co_return;
-    }
-
-private:
-    std::shared_ptr<xs::InMemoryStore> inner_ = std::make_shared<xs::InMemoryStore>();
-};
-static_assert(xs::StoreWithApply<FailingApplyStoreDouble>);
-
 /// The four required operations only: no atomic apply.
 class NoApplyStore {
 public:
@@ -150,6 +123,18 @@ private:
     std::shared_ptr<xs::InMemoryStore> inner_ = std::make_shared<xs::InMemoryStore>();
 };
 static_assert(!xs::StoreWithApply<NoApplyStore>);
+
+/// Test double for a store whose atomic apply fails (as a store that lost
+/// its connection would); everything else is an InMemoryStore.
+class FailingApplyStoreDouble : public NoApplyStore {
+public:
+    awaitable<void> apply(std::string, std::vector<xs::Write>) {
+        throw std::runtime_error("store unreachable");
+        co_return;
+    }
+};
+static_assert(xs::StoreWithApply<FailingApplyStoreDouble>);
+
 
 using Hook = xp::PaymentHook<ScriptedVerifierDouble>;
 

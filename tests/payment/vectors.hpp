@@ -4,6 +4,7 @@
 #pragma once
 
 #include <x402/payment/headers.hpp>
+#include <x402/payment/hook.hpp>
 #include <x402/payment/local_verifier.hpp>
 
 #include <cstdint>
@@ -53,6 +54,16 @@ inline std::string encode(const json& payment) { return x402::payment::base64_en
 /// The advertised requirements of a vector.
 inline x402::payment::PaymentRequirements requirements(std::string_view id) {
     return x402::payment::parse_payment_requirements(vector(id).at("requirements")).value();
+}
+
+/// The route requirements of a vector's 402 (what its payment was made for).
+inline x402::payment::RouteRequirements route_of(std::string_view id) {
+    auto required = x402::payment::parse_payment_required(vector(id).at("paymentRequired")).value();
+    x402::payment::RouteRequirements route;
+    route.accepts = required.accepts;
+    route.resource = required.resource;
+    route.x402_version = required.x402_version;
+    return route;
 }
 
 inline std::uint64_t verify_at(std::string_view id) { return vector(id).at("verifyAt").get<std::uint64_t>(); }
