@@ -51,17 +51,24 @@ public:
     void add(Route route) {
         if (frozen_.load(std::memory_order_acquire))
             throw std::logic_error("x402::http::Router: routes must be registered before the server serves");
-        if (route.method.empty()) throw std::invalid_argument("HTTP route " + route.path + ": empty method");
-        if (route.path.empty() || route.path.front() != '/')
-            throw std::invalid_argument("HTTP route path must start with '/': " + route.path);
-        if (const auto star = route.path.find('*'); star != std::string::npos && star != route.path.size() - 1)
-            throw std::invalid_argument("HTTP route " + route.path + ": '*' only at the end");
-        if (!route.handler) throw std::invalid_argument("HTTP route " + route.path + " has no handler");
+        check_route(route.method, route.path, static_cast<bool>(route.handler));
         for (const auto& existing : routes_)
             if (existing->path == route.path &&
                 (existing->method == route.method || existing->method == any_method || route.method == any_method))
                 throw std::invalid_argument("duplicate HTTP route: " + route.method + " " + route.path);
         routes_.push_back(std::make_shared<const Route>(std::move(route)));
+    }
+
+    /// The checks of `add` on one route, for layers that register routes
+    /// later (x402::mcp::HttpRouteRegistry): throws std::invalid_argument for
+    /// an empty method, a path not starting with '/', a '*' that is not last,
+    /// or no handler.
+    static void check_route(const std::string& method, const std::string& path, bool has_handler) {
+        if (method.empty()) throw std::invalid_argument("HTTP route " + path + ": empty method");
+        if (path.empty() || path.front() != '/') throw std::invalid_argument("HTTP route path must start with '/': " + path);
+        if (const auto star = path.find('*'); star != std::string::npos && star != path.size() - 1)
+            throw std::invalid_argument("HTTP route " + path + ": '*' only at the end");
+        if (!has_handler) throw std::invalid_argument("HTTP route " + path + " has no handler");
     }
 
     /// The first route matching `path` and `method`, or null; `path_known`

@@ -76,14 +76,9 @@ public:
     void add(HttpRoute route) {
         if (frozen_.load(std::memory_order_acquire))
             throw std::logic_error("x402::mcp::HttpRouteRegistry: routes must be registered before the server serves");
-        if (route.method.empty()) throw std::invalid_argument("HTTP route " + route.path + ": empty method");
-        if (route.path.empty() || route.path.front() != '/')
-            throw std::invalid_argument("HTTP route path must start with '/': " + route.path);
-        if (route.path.find('*') != std::string::npos && route.path.find('*') != route.path.size() - 1)
-            throw std::invalid_argument("HTTP route " + route.path + ": '*' only at the end");
+        http::Router::check_route(route.method, route.path, static_cast<bool>(route.handler));
         if (http::Router::matches(route.path, mcp_path_) || route.path == mcp_path_)
             throw std::invalid_argument("HTTP route " + route.path + " collides with the MCP path " + mcp_path_);
-        if (!route.handler) throw std::invalid_argument("HTTP route " + route.path + " has no handler");
         if (route.price && route.price->is_null())
             throw std::invalid_argument("HTTP route " + route.path + ": price must not be null (use nullopt for free)");
         for (const auto& existing : routes_)
