@@ -45,7 +45,7 @@ for variant in "${variants[@]}"; do
         cd "$build"
         export ASAN_OPTIONS=detect_stack_use_after_return=1:detect_leaks=1:abort_on_error=1
         export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
-        export TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1
+        export TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1:suppressions=$root/tests/tsan.supp
         # shellcheck disable=SC2086
         ctest --output-on-failure --timeout 600 -j "$jobs" "${ctest_labels[@]}" ${CTEST_ARGS:-}
     )
