@@ -513,3 +513,28 @@ TEST_CASE("isolation: a payer's executor is recognised however it is wrapped", "
     CHECK(refusal == "SharedThing must be built on a plain executor, not a payer's context executor");
     CHECK_NOTHROW(require_plain_executor(io.get_executor(), "SharedThing"));
 }
+
+TEST_CASE("isolation: a context's own dispatch runs inline, another context's on the same strand never does",
+          "[isolation]") {
+    // The one inline path the barrier leaves: work submitted to the very
+    // ContextExecutor whose function is running (a coroutine resuming itself).
+    asio::io_context io;
+    auto strand = asio::make_strand(io);
+    SessionPlugin sessions;
+    const auto context_of = [&](const std::string& payer) {
+        return std::make_shared<const x402::session::Context>(sessions.session_for(verified(payer)));
+    };
+    const x402::session::ContextExecutor alice_executor(strand, context_of(alice));
+    const x402::session::ContextExecutor bob_executor(strand, context_of(bob));
+    std::vector<std::string> order;
+    asio::post(alice_executor, [&] {
+        order.push_back("alice:" + payer_now());
+        asio::dispatch(alice_executor, [&] { order.push_back("alice-own:" + payer_now()); });
+        asio::dispatch(bob_executor, [&] { order.push_back("bob:" + payer_now()); });
+        asio::dispatch(strand, [&] { order.push_back("plain:" + payer_now()); });
+        order.push_back("alice-after:" + payer_now());
+    });
+    io.run();
+    CHECK(order == std::vector<std::string>{"alice:" + alice, "alice-own:" + alice, "alice-after:" + alice,
+                                            "bob:" + bob, "plain:none"});
+}

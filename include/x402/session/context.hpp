@@ -120,8 +120,17 @@ public:
     const Inner& get_inner_executor() const noexcept { return inner_; }
     const std::shared_ptr<const Context>& context() const noexcept { return context_; }
 
+    /// Runs `function` in this executor's payer context, on the inner
+    /// executor. Inline only where Asio would run it inline and the code
+    /// running now is already this very context's (its own dispatch, e.g. a
+    /// coroutine resuming itself): foreign work is never run inline here.
     template <class Function>
     void execute(Function&& function) const {
+        if (runs_own_work_inline()) {
+            std::decay_t<Function> own(std::forward<Function>(function));
+            std::move(own)();
+            return;
+        }
         inner_.execute(Installer<std::decay_t<Function>>{context_, std::forward<Function>(function)});
     }
 
@@ -150,6 +159,19 @@ public:
     friend bool operator!=(const ContextExecutor& a, const ContextExecutor& b) noexcept { return !(a == b); }
 
 private:
+    bool runs_own_work_inline() const noexcept {
+        if constexpr (requires(const Inner& inner) { inner.running_in_this_thread(); }) {
+            if (boost::asio::query(inner_, boost::asio::execution::blocking) == boost::asio::execution::blocking.never)
+                return false;
+            const detail::ContextPtr* running = detail::current_context_slot();
+            if (running == nullptr || *running != context_) return false;
+            return detail::InlineDispatchBarrier::outside_innermost(
+                [this]() noexcept { return inner_.running_in_this_thread(); });
+        } else {
+            return false;
+        }
+    }
+
     template <class Function>
     struct Installer {
         std::shared_ptr<const Context> context;

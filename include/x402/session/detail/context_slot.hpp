@@ -12,6 +12,7 @@
 #include <boost/version.hpp>
 
 #include <memory>
+#include <optional>
 
 // InlineDispatchBarrier reaches Asio's per-thread call stacks through a
 // tss_ptr of the same type, which aliases Asio's own only when tss_ptr is the
@@ -69,9 +70,13 @@ inline ContextPtr current_context() {
 /// executor's scope (or none). The stacks are restored on exit, so the
 /// enclosing strand and scheduler carry on as before.
 ///
-/// Only slower inside the barrier, never different: recycled handler memory
-/// and scheduler-private queues are bypassed (Asio falls back to the heap
-/// and to the shared queue when the stacks are empty).
+/// The schedulers' stack is replaced rather than emptied: by one frame under
+/// a key that is no scheduler, carrying this thread's thread_info_base. No
+/// scheduler then finds itself running here, yet Asio still recycles handler
+/// and coroutine-frame memory through that thread_info_base (with the stack
+/// empty it would fall back to the heap on every operation). Only the
+/// scheduler-private queues are bypassed: work posted inside the barrier
+/// goes through the shared queue.
 class InlineDispatchBarrier {
     template <class Key, class Value = unsigned char>
     class Hidden {
@@ -83,6 +88,14 @@ class InlineDispatchBarrier {
         Hidden(const Hidden&) = delete;
         Hidden& operator=(const Hidden&) = delete;
 
+        /// Puts the hidden stack back until unreveal(`returned`).
+        Frame* reveal() noexcept {
+            Frame* current = top_;
+            top_ = saved_;
+            return current;
+        }
+        void unreveal(Frame* current) noexcept { top_ = current; }
+
     private:
         // Aliases call_stack<Key, Value>::top_: every keyword tss_ptr<T> reads
         // and writes one static thread-local per T.
@@ -90,14 +103,72 @@ class InlineDispatchBarrier {
         Frame* saved_;
     };
 
-    Hidden<boost::asio::detail::thread_context, boost::asio::detail::thread_info_base> schedulers_;
+    class StandInScheduler {
+        using Stack = boost::asio::detail::call_stack<boost::asio::detail::thread_context,
+                                                      boost::asio::detail::thread_info_base>;
+
+    public:
+        StandInScheduler() noexcept {
+            if (info_ != nullptr) frame_.emplace(&no_scheduler(), *info_);
+        }
+        StandInScheduler(const StandInScheduler&) = delete;
+        StandInScheduler& operator=(const StandInScheduler&) = delete;
+
+        Hidden<boost::asio::detail::thread_context, boost::asio::detail::thread_info_base>& hidden() noexcept {
+            return hidden_;
+        }
+
+    private:
+        // A key no scheduler has: contains(scheduler) fails for every one.
+        static boost::asio::detail::thread_context& no_scheduler() noexcept {
+            static boost::asio::detail::thread_context key;
+            return key;
+        }
+
+        // In declaration order: read the top's memory, empty the stack, push
+        // the stand-in (so it has no frame below it). Destroyed in reverse:
+        // the stand-in pops to empty, then the stack is restored.
+        boost::asio::detail::thread_info_base* info_ = Stack::top();
+        Hidden<boost::asio::detail::thread_context, boost::asio::detail::thread_info_base> hidden_;
+        std::optional<Stack::context> frame_;
+    };
+
+    StandInScheduler schedulers_;
     Hidden<boost::asio::detail::strand_executor_service::strand_impl> strands_;
     Hidden<boost::asio::detail::strand_service::strand_impl> io_context_strands_;
 
+    InlineDispatchBarrier* outer_;
+
+    [[gnu::noinline]] static InlineDispatchBarrier* exchange_innermost(InlineDispatchBarrier* next) noexcept {
+        static thread_local InlineDispatchBarrier* innermost = nullptr;
+        InlineDispatchBarrier* previous = innermost;
+        innermost = next;
+        return previous;
+    }
+
 public:
-    InlineDispatchBarrier() noexcept = default;
+    InlineDispatchBarrier() noexcept : outer_(exchange_innermost(this)) {}
+    ~InlineDispatchBarrier() { exchange_innermost(outer_); }
     InlineDispatchBarrier(const InlineDispatchBarrier&) = delete;
     InlineDispatchBarrier& operator=(const InlineDispatchBarrier&) = delete;
+
+    /// `check()` (noexcept) with this thread's call stacks as they were
+    /// outside the innermost barrier: what Asio would see there. For a
+    /// context's own executor to tell whether its inner executor runs here.
+    template <class Check>
+    static bool outside_innermost(Check check) noexcept {
+        InlineDispatchBarrier* barrier = exchange_innermost(nullptr);
+        exchange_innermost(barrier);
+        if (barrier == nullptr) return check();
+        auto* schedulers = barrier->schedulers_.hidden().reveal();
+        auto* strands = barrier->strands_.reveal();
+        auto* io_context_strands = barrier->io_context_strands_.reveal();
+        const bool result = check();
+        barrier->io_context_strands_.unreveal(io_context_strands);
+        barrier->strands_.unreveal(strands);
+        barrier->schedulers_.hidden().unreveal(schedulers);
+        return result;
+    }
 };
 
 /// Installs `context` on this thread for the scope's lifetime and restores the
