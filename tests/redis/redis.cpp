@@ -360,6 +360,19 @@ TEST_CASE("redis: scripts fall back to EVAL after SCRIPT FLUSH", "[redis][script
     REQUIRE(get(*store, "p", "k") == "v");
 }
 
+TEST_CASE("redis: each script's SHA-1 constant is the one the server computes", "[redis][scripts]") {
+    IoThreads threads;
+    auto store = store_on(threads, redis::parse_url(server_url("X402_REDIS_URL")));
+    namespace scripts = x402::redis::detail;
+    for (const scripts::Script* script : {&scripts::set_script(), &scripts::get_script(), &scripts::erase_script(),
+                                          &scripts::apply_script(), &scripts::list_script()}) {
+        redis::Command load{"SCRIPT", "LOAD", script->source};
+        auto reply = raw(*store, load, "x");
+        reply.check();
+        CHECK(reply.str == script->sha1);
+    }
+}
+
 // --- Context ---------------------------------------------------------------------
 
 namespace {

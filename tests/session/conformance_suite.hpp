@@ -376,6 +376,48 @@ TEMPLATE_TEST_CASE("conformance: batch operations", "[conformance][batch]", BACK
     REQUIRE(get(store, bob, "a") == "bob");
 }
 
+TEMPLATE_TEST_CASE("conformance: apply runs its writes in order as one step", "[conformance][apply]", BACKENDS) {
+    using x402::session::EraseWrite;
+    using x402::session::SetWrite;
+    using x402::session::Write;
+    TestType backend;
+    auto& store = backend.store;
+    REQUIRE(store.has_apply());
+    put(store, alice, "old", "1");
+    put(store, bob, "a", "bob");
+    std::vector<Write> writes;
+    writes.emplace_back(SetWrite("a", "1"));
+    writes.emplace_back(SetWrite("b", "2", ttl_of(100'000ms)));
+    writes.emplace_back(EraseWrite("old"));
+    writes.emplace_back(SetWrite("a", "3"));  // in order: the last "a" wins
+    writes.emplace_back(SetWrite("gone", "x"));
+    writes.emplace_back(EraseWrite("gone"));
+    writes.emplace_back(EraseWrite("missing"));
+    writes.emplace_back(SetWrite("eternal", "e", ttl_of(0ms)));
+    run(store.apply(alice, writes));
+    REQUIRE(entries(store, alice) == Entries{{"a", "3"}, {"b", "2"}, {"eternal", "e"}});
+    REQUIRE(entries(store, bob) == Entries{{"a", "bob"}});
+    // Each set keeps its own ttl.
+    backend.age(alice, {"a", "b", "eternal"}, 100'001ms);
+    REQUIRE(entries(store, alice) == Entries{{"a", "3"}, {"eternal", "e"}});
+    run(store.apply(alice, {}));
+    REQUIRE(entries(store, alice) == Entries{{"a", "3"}, {"eternal", "e"}});
+}
+
+TEMPLATE_TEST_CASE("conformance: an apply with a negative ttl changes nothing", "[conformance][apply][ttl]",
+                   BACKENDS) {
+    using x402::session::SetWrite;
+    using x402::session::Write;
+    TestType backend;
+    auto& store = backend.store;
+    put(store, alice, "k", "v");
+    std::vector<Write> writes;
+    writes.emplace_back(SetWrite("k", "changed"));
+    writes.emplace_back(SetWrite("n", "new", ttl_of(-1ms)));
+    REQUIRE_THROWS_MATCHES(run(store.apply(alice, writes)), std::invalid_argument, Message("ttl must be >= 0"));
+    REQUIRE(entries(store, alice) == Entries{{"k", "v"}});
+}
+
 TEMPLATE_TEST_CASE("conformance: close keeps the store usable", "[conformance]", BACKENDS) {
     TestType backend;
     auto& store = backend.store;

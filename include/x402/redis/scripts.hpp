@@ -1,5 +1,5 @@
-// The Lua scripts of RedisStore, each sent as EVALSHA (its SHA-1 computed
-// here) with a fallback to EVAL when the server answers NOSCRIPT.
+// The Lua scripts of RedisStore, each sent as EVALSHA (its SHA-1 a constant,
+// checked by the tests) with a fallback to EVAL when the server answers NOSCRIPT.
 //
 // Layout (see redis_store.hpp): per payer, an index sorted set KEYS[1]
 // (members: the raw keys, score 0) and one hash per entry with fields
@@ -9,57 +9,16 @@
 // `list` when it meets them.
 #pragma once
 
-#include <array>
-#include <cstdint>
 #include <string>
 #include <string_view>
 
 namespace x402::redis::detail {
 
-/// Lower-case hex SHA-1 of `data` (FIPS 180-4), for EVALSHA.
-inline std::string sha1_hex(std::string_view data) {
-    std::array<std::uint32_t, 5> h{0x67452301u, 0xEFCDAB89u, 0x98BADCFEu, 0x10325476u, 0xC3D2E1F0u};
-    std::string message(data);
-    const std::uint64_t bit_length = static_cast<std::uint64_t>(data.size()) * 8;
-    message.push_back(static_cast<char>(0x80));
-    while (message.size() % 64 != 56) message.push_back('\0');
-    for (int shift = 56; shift >= 0; shift -= 8) message.push_back(static_cast<char>((bit_length >> shift) & 0xff));
-    auto rotl = [](std::uint32_t x, int n) { return (x << n) | (x >> (32 - n)); };
-    for (std::size_t chunk = 0; chunk < message.size(); chunk += 64) {
-        std::array<std::uint32_t, 80> w{};
-        for (int i = 0; i < 16; ++i) {
-            const auto* p = reinterpret_cast<const unsigned char*>(message.data() + chunk + 4 * i);
-            w[i] = (std::uint32_t{p[0]} << 24) | (std::uint32_t{p[1]} << 16) | (std::uint32_t{p[2]} << 8) | p[3];
-        }
-        for (int i = 16; i < 80; ++i) w[i] = rotl(w[i - 3] ^ w[i - 8] ^ w[i - 14] ^ w[i - 16], 1);
-        auto [a, b, c, d, e] = h;
-        for (int i = 0; i < 80; ++i) {
-            std::uint32_t f = 0;
-            std::uint32_t k = 0;
-            if (i < 20) { f = (b & c) | (~b & d); k = 0x5A827999u; }
-            else if (i < 40) { f = b ^ c ^ d; k = 0x6ED9EBA1u; }
-            else if (i < 60) { f = (b & c) | (b & d) | (c & d); k = 0x8F1BBCDCu; }
-            else { f = b ^ c ^ d; k = 0xCA62C1D6u; }
-            const std::uint32_t next = rotl(a, 5) + f + e + k + w[i];
-            e = d;
-            d = c;
-            c = rotl(b, 30);
-            b = a;
-            a = next;
-        }
-        h[0] += a; h[1] += b; h[2] += c; h[3] += d; h[4] += e;
-    }
-    static constexpr char digits[] = "0123456789abcdef";
-    std::string hex;
-    for (auto word : h) {
-        for (int shift = 28; shift >= 0; shift -= 4) hex.push_back(digits[(word >> shift) & 0xf]);
-    }
-    return hex;
-}
-
-/// A Lua script and its SHA-1.
+/// A Lua script and its SHA-1, the name EVALSHA calls it by. The SHA-1s are
+/// constants; tests/redis checks each against the server's SCRIPT LOAD, so a
+/// script edited without its constant fails there.
 struct Script {
-    explicit Script(std::string_view text) : source(text), sha1(sha1_hex(text)) {}
+    Script(std::string_view text, std::string_view text_sha1) : source(text), sha1(text_sha1) {}
     std::string source;
     std::string sha1;
 };
@@ -162,20 +121,63 @@ while true do
 end
 )lua";
 
+// KEYS[1] index, KEYS[2..] the entry hash of each write, in order; per write
+// four ARGV: 's' or 'e', the key, the value ('' for an erase), the ttl in ms
+// ('0' for none). Applies the writes in order in one script (Redis runs a
+// script alone: other clients see all of it or none of it). Returns how many
+// writes it applied.
+inline constexpr std::string_view apply_script_source = R"lua(
+local idx = KEYS[1]
+local fresh = redis.call('EXISTS', idx) == 0
+local sets = 0
+local longest = 0
+local forever = false
+for i = 2, #KEYS do
+  local base = 4 * (i - 2)
+  local key = ARGV[base + 2]
+  if ARGV[base + 1] == 's' then
+    local ttl = tonumber(ARGV[base + 4])
+    redis.call('HSET', KEYS[i], 'v', ARGV[base + 3], 't', ARGV[base + 4])
+    if ttl > 0 then redis.call('PEXPIRE', KEYS[i], ARGV[base + 4]) else redis.call('PERSIST', KEYS[i]) end
+    redis.call('ZADD', idx, 0, key)
+    sets = sets + 1
+    if ttl == 0 then forever = true elseif ttl > longest then longest = ttl end
+  else
+    redis.call('DEL', KEYS[i])
+    redis.call('ZREM', idx, key)
+  end
+end
+if sets > 0 then
+  if forever then
+    redis.call('PERSIST', idx)
+  elseif fresh then
+    redis.call('PEXPIRE', idx, longest)
+  else
+    local left = redis.call('PTTL', idx)
+    if left >= 0 and left < longest then redis.call('PEXPIRE', idx, longest) end
+  end
+end
+return #KEYS - 1
+)lua";
+
 inline const Script& set_script() {
-    static const Script script(set_script_source);
+    static const Script script(set_script_source, "2050aa86fad16aa694aa56f950f0d4691092f5a0");
     return script;
 }
 inline const Script& get_script() {
-    static const Script script(get_script_source);
+    static const Script script(get_script_source, "58014ffb55c36428849ca3a9c4660ffea3167f48");
     return script;
 }
 inline const Script& erase_script() {
-    static const Script script(erase_script_source);
+    static const Script script(erase_script_source, "7affeb1b7a59769d417c2cedf43dfd83c48f9864");
+    return script;
+}
+inline const Script& apply_script() {
+    static const Script script(apply_script_source, "932f337f18e9de554bf8fbf9275539e2a63a6efe");
     return script;
 }
 inline const Script& list_script() {
-    static const Script script(list_script_source);
+    static const Script script(list_script_source, "fb1c1d14234b65567e8f1dbd35bbcefc933027a4");
     return script;
 }
 

@@ -67,6 +67,7 @@
 #include <string_view>
 #include <type_traits>
 #include <utility>
+#include <variant>
 #include <vector>
 
 namespace x402::redis {
@@ -220,6 +221,38 @@ public:
         co_return static_cast<std::size_t>(reply.as_integer());
     }
 
+    /// The writes, in order, as one script: Redis runs a script alone, so
+    /// other clients see all of it or none of it (a payer's keys share one
+    /// hash tag, hence one cluster slot). Throws std::invalid_argument("ttl
+    /// must be >= 0") before any I/O. Redis does not roll a script back: only
+    /// a server failing midway (out of memory) could leave a part applied.
+    awaitable<void> apply(std::string payer, std::vector<session::Write> writes) {
+        std::vector<std::string> keys;
+        keys.reserve(writes.size() + 1);
+        keys.push_back(index_key(payer));
+        std::vector<std::string> args;
+        args.reserve(4 * writes.size());
+        for (auto& write : writes) {
+            if (auto* set = std::get_if<session::SetWrite>(&write)) {
+                const auto ttl = effective_ttl(set->options);
+                keys.push_back(value_key(payer, set->key));
+                args.push_back("s");
+                args.push_back(std::move(set->key));
+                args.push_back(std::move(set->value));
+                args.push_back(std::to_string(ttl.count()));
+            } else {
+                auto& erase = std::get<session::EraseWrite>(write);
+                keys.push_back(value_key(payer, erase.key));
+                args.push_back("e");
+                args.push_back(std::move(erase.key));
+                args.push_back({});
+                args.push_back("0");
+            }
+        }
+        if (writes.empty()) co_return;
+        co_await eval(redis::detail::apply_script(), std::move(keys), std::move(args));
+    }
+
     /// Drops the connections; the data stays in Redis. Pending operations
     /// fail with RedisConnectionError(closed); the next operation reconnects.
     awaitable<void> close() {
@@ -305,7 +338,8 @@ private:
     std::shared_ptr<redis::Client> client_;
 };
 
-static_assert(session::StoreWithGetMany<RedisStore> && session::StoreWithSetMany<RedisStore> && session::StoreWithEraseMany<RedisStore> &&
+static_assert(session::StoreWithGetMany<RedisStore> && session::StoreWithSetMany<RedisStore> &&
+              session::StoreWithEraseMany<RedisStore> && session::StoreWithApply<RedisStore> &&
               session::StoreWithClose<RedisStore>);
 
 }  // namespace x402::redis
