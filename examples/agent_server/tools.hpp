@@ -115,6 +115,11 @@ inline void add_content_routes(mcp::HttpRouteRegistry& routes, const Pricing& pr
     get.path = "/content/*";
     get.price = price_of_resource(pricing, "/content", "Read the value of a key from the caller's session", "1000");
     get.handler = get_content_http;
+    // Checked before the payment, so a malformed key never uses one up.
+    get.check = [](const mcp::HttpRequest& request) -> std::optional<mcp::HttpResponse> {
+        if (x402::http::is_valid_utf8(request.rest)) return std::nullopt;
+        return mcp::json_response(json{{"success", false}, {"error", "the key must be valid UTF-8"}}, 400);
+    };
     routes.add(std::move(get));
 }
 

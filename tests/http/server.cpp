@@ -186,3 +186,15 @@ TEST_CASE("http server: each request runs on a strand of its own", "[http]") {
     CHECK(first == "met");
     CHECK(second == "met");
 }
+
+TEST_CASE("http: is_valid_utf8 accepts well-formed UTF-8 only", "[http]") {
+    CHECK(http::is_valid_utf8(""));
+    CHECK(http::is_valid_utf8("plain"));
+    CHECK(http::is_valid_utf8("caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80"));
+    CHECK_FALSE(http::is_valid_utf8("\xff"));
+    CHECK_FALSE(http::is_valid_utf8("\xc3"));              // truncated
+    CHECK_FALSE(http::is_valid_utf8("\xc0\xaf"));          // overlong '/'
+    CHECK_FALSE(http::is_valid_utf8("\xed\xa0\x80"));      // a surrogate
+    CHECK_FALSE(http::is_valid_utf8("\xf4\x90\x80\x80"));  // above U+10FFFF
+    CHECK_FALSE(http::is_valid_utf8("a\x80" "b"));          // a lone continuation byte
+}

@@ -596,6 +596,7 @@ struct HttpGateServer {
         add_route("/v2/*", price_of("v2-valid"));
         add_route("/v1", price_of("v1-valid-legacy-client"));
         add_route("/free", std::nullopt);
+        add_route("/checked/*", price_of("v2-valid"));
         agent_server::add_content_routes(server.http_routes(), agent_server::Pricing{});
         endpoint = server.start();
         for (int i = 0; i < 2; ++i) threads.emplace_back([this] { io.run(); });
@@ -615,6 +616,11 @@ struct HttpGateServer {
         route.path = std::move(path);
         route.price = std::move(price);
         route.handler = who_pays;
+        if (route.path == "/checked/*")
+            route.check = [](const mcp::HttpRequest& request) -> std::optional<mcp::HttpResponse> {
+                if (x402::http::is_valid_utf8(request.rest)) return std::nullopt;
+                return mcp::json_response(json{{"error", "not UTF-8"}}, 400);
+            };
         server.http_routes().add(std::move(route));
     }
 
@@ -712,6 +718,21 @@ TEST_CASE("x402 http gate: a free route runs with no session and ignores payment
     CHECK(seen["payerAfter"] == nullptr);
     CHECK(seen["sessionPayer"] == nullptr);
     CHECK(answered.count("PAYMENT-RESPONSE") == 0);
+}
+
+TEST_CASE("x402 http gate: a request its route's check refuses never uses up the payment",
+          "[mcp][x402gate][http][security]") {
+    const json valid = vector_named("v2-valid");
+    HttpGateServer running(valid["verifyAt"].get<std::uint64_t>());
+    HttpClient client(running.endpoint);
+    const std::map<std::string, std::string> paid{{"PAYMENT-SIGNATURE", valid["headerValue"].get<std::string>()}};
+    const auto refused = client.send(http::verb::get, "/checked/\xff\xfe", "", paid);
+    CHECK(refused.result_int() == 400);
+    CHECK(json::parse(refused.body())["error"] == "not UTF-8");
+    CHECK(refused.count("PAYMENT-RESPONSE") == 0);
+    const auto served = client.send(http::verb::get, "/checked/color", "", paid);
+    CHECK(served.result_int() == 200);
+    CHECK(served.count("PAYMENT-RESPONSE") == 1);
 }
 
 TEST_CASE("x402 http gate: a payment made for another resource does not buy GET /content/<key>",

@@ -4,6 +4,8 @@
 
 #include <boost/beast/core/string.hpp>
 
+#include <cstddef>
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -11,6 +13,32 @@
 #include <vector>
 
 namespace x402::http {
+
+/// Whether `text` is well-formed UTF-8: no overlong forms, no surrogates,
+/// nothing above U+10FFFF. Request targets and bodies are bytes; a handler
+/// that turns them into text checks them with this first.
+inline bool is_valid_utf8(std::string_view text) noexcept {
+    for (std::size_t i = 0; i < text.size();) {
+        const auto lead = static_cast<unsigned char>(text[i]);
+        std::size_t length = 0;
+        std::uint32_t code = 0;
+        std::uint32_t least = 0;
+        if (lead < 0x80) { ++i; continue; }
+        if ((lead >> 5) == 0x6) { length = 2; code = lead & 0x1Fu; least = 0x80; }
+        else if ((lead >> 4) == 0xE) { length = 3; code = lead & 0x0Fu; least = 0x800; }
+        else if ((lead >> 3) == 0x1E) { length = 4; code = lead & 0x07u; least = 0x10000; }
+        else return false;
+        if (i + length > text.size()) return false;
+        for (std::size_t k = 1; k < length; ++k) {
+            const auto next = static_cast<unsigned char>(text[i + k]);
+            if ((next & 0xC0u) != 0x80u) return false;
+            code = (code << 6) | (next & 0x3Fu);
+        }
+        if (code < least || code > 0x10FFFF || (code >= 0xD800 && code <= 0xDFFF)) return false;
+        i += length;
+    }
+    return true;
+}
 
 /// One HTTP request.
 struct Request {

@@ -61,6 +61,11 @@ struct HttpRoute {
     /// A priced route: when its payment settles (see Tool::settlement); with
     /// after_handler a status >= 400 is charged nothing.
     payment::Settlement settlement = payment::Settlement::after_handler;
+    /// Optional: what can be checked without the payment (the route's own
+    /// parameters, e.g. that `rest` is valid UTF-8). A response it returns is
+    /// sent as it is, before the payment is looked at, so a request refused
+    /// for such a reason never uses up its payment.
+    std::function<std::optional<HttpResponse>(const HttpRequest& request)> check;
 };
 
 /// The plain HTTP routes of a server. Register them before the server starts;

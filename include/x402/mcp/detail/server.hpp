@@ -133,6 +133,8 @@ inline HttpResponse render_route(GateCall<HttpResponse> call) {
 /// One plain HTTP route: free with no session, priced through the gate.
 inline awaitable<HttpResponse> answer_route(StatePtr state, std::shared_ptr<const HttpRoute> route,
                                             std::shared_ptr<const Price> price, HttpRequest request) {
+    if (route->check)
+        if (std::optional<HttpResponse> refused = route->check(request)) co_return std::move(*refused);
     auto shared_request = std::make_shared<const HttpRequest>(std::move(request));
     std::function<awaitable<HttpResponse>()> handler = [route, shared_request]() { return route->handler(*shared_request); };
     const payment::PaymentInput::HeaderLookup lookup = [&request = *shared_request](std::string_view name) {
