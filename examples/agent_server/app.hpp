@@ -386,16 +386,30 @@ inline int run(int argc, char** argv) {
                   << error.what() << '\n';
         return 1;
     }
-    // Stop accepting and close the connections; then, after a grace period
-    // for answers in flight, stop the loop: a Redis store keeps connections
-    // (and their timers) on `io` that would otherwise keep it running.
+    // Drain: stop accepting, close idle connections, let every call being
+    // answered finish (a paid one: verify, handler, settle, commit) and send
+    // its answer, bounded by drain_timeout; then stop the loop (a Redis
+    // store keeps connections and timers on `io` that would keep it running).
     boost::asio::signal_set signals(io, SIGINT, SIGTERM);
-    boost::asio::steady_timer grace(io);
-    signals.async_wait([&server, &grace, &io](const boost::system::error_code& error, int) {
+    boost::asio::steady_timer poll(io);
+    const auto deadline = std::make_shared<std::chrono::steady_clock::time_point>();
+    std::function<void()> wait_for_calls = [&] {
+        if ((server.in_flight() == 0 && server.connections() == 0) || std::chrono::steady_clock::now() >= *deadline) {
+            if (server.in_flight() != 0)
+                std::cerr << "agent-server: drain timed out with " << server.in_flight() << " calls running\n";
+            server.stop();
+            io.stop();
+            return;
+        }
+        poll.expires_after(std::chrono::milliseconds(20));
+        poll.async_wait([&](const boost::system::error_code&) { wait_for_calls(); });
+    };
+    signals.async_wait([&](const boost::system::error_code& error, int) {
         if (error) return;
-        server.stop();
-        grace.expires_after(std::chrono::seconds(2));
-        grace.async_wait([&io](const boost::system::error_code&) { io.stop(); });
+        std::cerr << "agent-server: draining\n";
+        *deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+        server.drain();
+        wait_for_calls();
     });
     const std::string host = bound.address().is_v6() ? "[" + bound.address().to_string() + "]"
                                                      : bound.address().to_string();

@@ -13,6 +13,7 @@
 #include <functional>
 #include <stdexcept>
 #include <string>
+#include <optional>
 #include <thread>
 #include <vector>
 
@@ -197,4 +198,36 @@ TEST_CASE("http: is_valid_utf8 accepts well-formed UTF-8 only", "[http]") {
     CHECK_FALSE(http::is_valid_utf8("\xed\xa0\x80"));      // a surrogate
     CHECK_FALSE(http::is_valid_utf8("\xf4\x90\x80\x80"));  // above U+10FFFF
     CHECK_FALSE(http::is_valid_utf8("a\x80" "b"));          // a lone continuation byte
+}
+
+TEST_CASE("http server: drain lets the request being answered finish, then closes", "[http]") {
+    // The handler waits until the test releases it, so the drain surely
+    // starts while it runs.
+    std::atomic<bool> started{false};
+    std::atomic<bool> released{false};
+    RunningServer running([&](http::Router& router) {
+        router.add(route("GET", "/slow", [&](http::Request) -> boost::asio::awaitable<http::Response> {
+            started = true;
+            auto executor = co_await boost::asio::this_coro::executor;
+            while (!released) co_await boost::asio::post(executor, boost::asio::use_awaitable);
+            co_return http::Response::text(200, "finished");
+        }));
+        router.add(route("GET", "/fast", echo));
+    });
+    HttpClient idle(running.endpoint);
+    CHECK(idle.send(bhttp::verb::get, "/fast", {}).result_int() == 200);  // now idle, kept alive
+    std::optional<HttpClient::Response> slow_answer;
+    std::thread slow([&] { slow_answer = HttpClient(running.endpoint).send(bhttp::verb::get, "/slow", {}); });
+    while (!started) std::this_thread::yield();
+    CHECK(running.server.in_flight() == 1);
+    running.server.drain();
+    CHECK(idle.closed_by_server());  // the idle connection takes no new request
+    released = true;
+    slow.join();
+    REQUIRE(slow_answer);
+    CHECK(slow_answer->result_int() == 200);
+    CHECK(slow_answer->body() == "finished");
+    CHECK_FALSE(slow_answer->keep_alive());
+    // The handler's frame is gone before its answer is written.
+    CHECK(running.server.in_flight() == 0);
 }

@@ -18,7 +18,7 @@
 
 #include <memory>
 #include <mutex>
-#include <set>
+#include <vector>
 #include <stdexcept>
 #include <utility>
 
@@ -65,25 +65,47 @@ public:
 
     /// Stops accepting and closes every connection (requests in flight
     /// finish, their answers are lost). Thread-safe; idempotent.
-    void stop() {
+    void stop() { close_connections(false); }
+
+    /// The graceful form of stop: stops accepting, closes the connections
+    /// that wait for a request, and lets each request being answered finish
+    /// and send its answer (with Connection: close) before its connection
+    /// closes. Wait for in_flight() and connections() to reach 0, then
+    /// stop() what is left. Thread-safe.
+    void drain() { close_connections(true); }
+
+    /// Handlers running now (also those whose connection has gone).
+    std::size_t in_flight() const noexcept { return state_->in_flight.load(); }
+    /// Connections open now.
+    std::size_t connections() const {
+        std::lock_guard lock(state_->mutex);
+        return state_->connections.size();
+    }
+
+private:
+    void close_connections(bool idle_only) {
         namespace asio = boost::asio;
-        std::set<std::shared_ptr<boost::beast::tcp_stream>> connections;
+        std::vector<std::shared_ptr<boost::beast::tcp_stream>> closing;
         {
             std::lock_guard lock(state_->mutex);
             state_->stopped = true;
-            connections = state_->connections;
+            state_->draining = true;
+            for (const auto& [stream, busy] : state_->connections)
+                if (!idle_only || !busy) closing.push_back(stream);
         }
         asio::post(state_->accept_strand, [state = state_] {
             boost::system::error_code ignored;
             state->acceptor.close(ignored);
         });
-        for (const auto& stream : connections)
+        for (const auto& stream : closing)
             asio::post(stream->get_executor(), [stream] {
                 boost::system::error_code ignored;
                 stream->socket().shutdown(boost::asio::ip::tcp::socket::shutdown_both, ignored);
                 stream->socket().close(ignored);
             });
     }
+
+public:
 
 private:
     std::shared_ptr<detail::ServerState> state_;

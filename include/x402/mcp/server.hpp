@@ -65,6 +65,11 @@ public:
     /// Stops accepting and closes every connection (requests in flight
     /// finish, their answers are lost). Thread-safe; idempotent.
     void stop() { http_.stop(); }
+    /// Graceful stop: see x402::http::Server::drain. A paid call being
+    /// answered finishes verify, handler, settle and commit.
+    void drain() { http_.drain(); }
+    std::size_t in_flight() const noexcept { return http_.in_flight(); }
+    std::size_t connections() const { return http_.connections(); }
 
 private:
     static http::ServerOptions http_options(const ServerOptions& options) {

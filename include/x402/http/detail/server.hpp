@@ -26,7 +26,8 @@
 #include <cstddef>
 #include <memory>
 #include <mutex>
-#include <set>
+#include <atomic>
+#include <map>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -59,7 +60,12 @@ struct ServerState {
 
     std::mutex mutex;
     bool stopped = false;
-    std::set<std::shared_ptr<beast::tcp_stream>> connections;
+    // Draining: no new connections, no new requests; the ones being answered finish.
+    bool draining = false;
+    // Each open connection, and whether it is answering a request now.
+    std::map<std::shared_ptr<beast::tcp_stream>, bool> connections;
+    // Handlers running now, whether or not their connection is still open.
+    std::atomic<std::size_t> in_flight{0};
 };
 
 using StatePtr = std::shared_ptr<ServerState>;
@@ -96,6 +102,13 @@ inline Request to_request(BeastRequest& parsed, const Route& route, std::string 
 
 /// The handler's answer, or 500 for what it throws.
 inline asio::awaitable<Response> run_handler(StatePtr state, const Route* route, Request request) {
+    struct Running {
+        std::atomic<std::size_t>& count;
+        explicit Running(std::atomic<std::size_t>& counter) : count(counter) { ++count; }
+        ~Running() { --count; }
+        Running(const Running&) = delete;
+        Running& operator=(const Running&) = delete;
+    } running(state->in_flight);
     try {
         co_return co_await route->handler(std::move(request));
     } catch (...) {
@@ -150,9 +163,18 @@ inline asio::awaitable<void> refuse(StatePtr state, std::shared_ptr<beast::tcp_s
     if (!error && drain_after) co_await drain(stream);
 }
 
+/// Marks the connection idle (waiting for a request) or busy; false when the
+/// server drains, so an idle connection takes no new request.
+inline bool mark(ServerState& state, const std::shared_ptr<beast::tcp_stream>& stream, bool busy) {
+    std::lock_guard lock(state.mutex);
+    if (auto found = state.connections.find(stream); found != state.connections.end()) found->second = busy;
+    return !state.draining;
+}
+
 inline asio::awaitable<void> serve_connection(StatePtr state, std::shared_ptr<beast::tcp_stream> stream) {
     beast::flat_buffer buffer;
     for (;;) {
+        if (!mark(*state, stream, false)) break;
         bhttp::request_parser<bhttp::string_body> parser;
         parser.body_limit(state->options.max_body_bytes);
         stream->expires_after(state->options.idle_timeout);
@@ -176,7 +198,9 @@ inline asio::awaitable<void> serve_connection(StatePtr state, std::shared_ptr<be
             break;
         }
         stream->expires_never();
+        const bool taking_requests = mark(*state, stream, true);
         BeastResponse response = co_await answer(state, parser.release());
+        if (!taking_requests || !mark(*state, stream, true)) response.keep_alive(false);
         const bool keep_alive = response.keep_alive();
         stream->expires_after(state->options.idle_timeout);
         auto [write_error, written] = co_await bhttp::async_write(*stream, response, asio::as_tuple(asio::use_awaitable));
@@ -217,7 +241,7 @@ inline asio::awaitable<void> accept_loop(StatePtr state) {
                 stream->socket().close(ignored);
                 co_return;
             }
-            state->connections.insert(stream);
+            state->connections.emplace(stream, false);
         }
         auto executor = stream->get_executor();
         asio::co_spawn(executor, run_connection(state, stream), asio::detached);
