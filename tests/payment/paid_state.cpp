@@ -268,6 +268,14 @@ TEST_CASE("paid state: before_handler settles first and writes straight to the s
         CHECK(test_support::run(sessions.session_for(VerifiedPayer::assume_verified(payer_address)).get("color")) ==
               "blue");
     }
+    SECTION("a handler that throws after settlement is reported with the receipt") {
+        handler.throw_after_writing = true;
+        auto outcome = test_support::run(hook.run(valid_input(), route, handler));
+        REQUIRE(outcome.refused());
+        CHECK(outcome.refusal().reason == "handler_failed_after_settlement");
+        CHECK(outcome.refusal().settlement.value().transaction == "0xfeed");
+        CHECK(*verifier.calls == std::vector<std::string>{"verify", "settle", "handler"});
+    }
     SECTION("a failed settlement never runs the handler") {
         verifier.settle_answer.reset();
         Hook failing(sessions, verifier, guard());

@@ -373,6 +373,23 @@ TEST_CASE("redis: each script's SHA-1 constant is the one the server computes", 
     }
 }
 
+TEST_CASE("redis: an apply that empties and refills a payer's index leaves it expiring", "[redis][apply]") {
+    IoThreads threads;
+    auto store = store_on(threads, redis::parse_url(server_url("X402_REDIS_URL")));
+    const std::string payer = "0xapplyindex";
+    x402::session::SetOptions hour;
+    hour.ttl = std::chrono::hours(1);
+    test_support::run(store->set(payer, "a", "1", hour));
+    std::vector<x402::session::Write> writes;
+    writes.emplace_back(x402::session::EraseWrite("a"));  // empties (deletes) the index
+    writes.emplace_back(x402::session::SetWrite("b", "2", hour));
+    test_support::run(store->apply(payer, writes));
+    REQUIRE(test_support::run(store->get(payer, "b")) == "2");
+    const auto left = pttl(*store, store->index_key(payer));
+    CHECK(left > 0);
+    CHECK(left <= 3'600'000);
+}
+
 // --- Context ---------------------------------------------------------------------
 
 namespace {

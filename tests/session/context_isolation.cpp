@@ -526,6 +526,7 @@ TEST_CASE("isolation: a context's own dispatch runs inline, another context's on
     };
     const x402::session::ContextExecutor alice_executor(strand, context_of(alice));
     const x402::session::ContextExecutor bob_executor(strand, context_of(bob));
+    const x402::session::ContextExecutor no_payer_executor(strand, std::shared_ptr<const x402::session::Context>());
     std::vector<std::string> order;
     asio::post(alice_executor, [&] {
         order.push_back("alice:" + payer_now());
@@ -534,7 +535,15 @@ TEST_CASE("isolation: a context's own dispatch runs inline, another context's on
         asio::dispatch(strand, [&] { order.push_back("plain:" + payer_now()); });
         order.push_back("alice-after:" + payer_now());
     });
+    // No payer is nobody's own context: two no-payer scopes are not "the same".
+    asio::post(no_payer_executor, [&] {
+        asio::dispatch(no_payer_executor, [&] { order.push_back("no-payer-inner:" + payer_now()); });
+        order.push_back("no-payer-after:" + payer_now());
+    });
     io.run();
+    // The strand's queue, in order: the second post, then what alice's
+    // function queued, then what the no-payer function queued.
     CHECK(order == std::vector<std::string>{"alice:" + alice, "alice-own:" + alice, "alice-after:" + alice,
-                                            "bob:" + bob, "plain:none"});
+                                            "no-payer-after:none", "bob:" + bob, "plain:none",
+                                            "no-payer-inner:none"});
 }

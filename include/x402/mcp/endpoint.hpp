@@ -335,10 +335,16 @@ private:
             return ToolResult::error("Tool " + name + " requires payment, and this server has no payment verifier")
                 .to_json();
         if (call.decision.refused()) {
-            json refused = payment_required_result(std::move(call.decision.payment_required)).to_json();
-            if (!call.decision.receipt.is_null())  // it settled: session_commit_failed
-                refused["_meta"] = json{{std::string(payment_response_meta_key), std::move(call.decision.receipt)}};
-            return refused;
+            if (call.decision.receipt.is_null())
+                return payment_required_result(std::move(call.decision.payment_required)).to_json();
+            // It settled, then failed (session_commit_failed,
+            // handler_failed_after_settlement): a plain tool error with the
+            // receipt, not a payment-required one that asks to pay again.
+            const std::string why = call.decision.payment_required.value("error", std::string("failed"));
+            json failed = ToolResult::error("Error: " + why + ": the payment settled, but the call did not complete")
+                              .to_json();
+            failed["_meta"] = json{{std::string(payment_response_meta_key), std::move(call.decision.receipt)}};
+            return failed;
         }
         json result = call.result->to_json();
         if (!call.decision.receipt.is_null())

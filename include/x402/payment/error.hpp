@@ -54,6 +54,9 @@ inline constexpr std::string_view resource_mismatch = "resource_mismatch";
 /// writes: the payer was charged and the writes are lost. The refusal
 /// carries the settlement receipt.
 inline constexpr std::string_view session_commit_failed = "session_commit_failed";
+/// A before_handler route's handler threw after its payment settled: the
+/// payer was charged; the refusal carries the settlement receipt.
+inline constexpr std::string_view handler_failed_after_settlement = "handler_failed_after_settlement";
 }  // namespace reason
 
 /// An x402 failure: `reason()` is the machine-readable code, `message()` a

@@ -272,7 +272,9 @@ struct NeverFailed {
 ///
 /// `run` catches the verifier's, the guard's and the commit's exceptions
 /// (refusals unexpected_verify_error / unexpected_settle_error /
-/// session_commit_failed). The hook must outlive the awaitables `run`
+/// session_commit_failed), and a before_handler handler's, which comes after
+/// settlement (handler_failed_after_settlement, with the receipt); an
+/// after_handler handler's exception propagates (nothing was charged). The hook must outlive the awaitables `run`
 /// returns. Thread-safe when the verifier and the guard are.
 template <PaymentVerifier Verifier, ReplayGuard Guard = InMemoryReplayGuard>
 class PaymentHook {
@@ -387,8 +389,19 @@ public:
             std::optional<PaymentRefusal> unsettled;
             SettleResponse settlement = co_await settle(route, version, payment, requirements, unsettled);
             if (unsettled) co_return Outcome::refused(std::move(*unsettled));
-            T result = co_await sessions_.run(verified, std::move(handler));
-            co_return Outcome::paid(std::move(result), payer, std::move(settlement), version);
+            std::optional<T> result;
+            try {
+                result.emplace(co_await sessions_.run(verified, std::move(handler)));
+            } catch (...) {
+            }
+            if (!result) {
+                const Error broke(reason::handler_failed_after_settlement,
+                                  "handler: failed after the payment settled");
+                PaymentRefusal refusal = refuse(route, version, broke);
+                refusal.settlement = std::move(settlement);
+                co_return Outcome::refused(std::move(refusal));
+            }
+            co_return Outcome::paid(std::move(*result), payer, std::move(settlement), version);
         }
 
         auto writes = std::make_shared<session::WriteSet>(options_.write_limits);

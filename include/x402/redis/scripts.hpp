@@ -128,7 +128,7 @@ end
 // writes it applied.
 inline constexpr std::string_view apply_script_source = R"lua(
 local idx = KEYS[1]
-local fresh = redis.call('EXISTS', idx) == 0
+local before = redis.call('PTTL', idx)
 local sets = 0
 local longest = 0
 local forever = false
@@ -147,14 +147,14 @@ for i = 2, #KEYS do
     redis.call('ZREM', idx, key)
   end
 end
+-- The index may have been emptied (deleted) and recreated by the writes, so
+-- its expiry is judged now, not from before: a recreated one has none yet.
 if sets > 0 then
-  if forever then
+  if forever or before == -1 then
     redis.call('PERSIST', idx)
-  elseif fresh then
-    redis.call('PEXPIRE', idx, longest)
   else
     local left = redis.call('PTTL', idx)
-    if left >= 0 and left < longest then redis.call('PEXPIRE', idx, longest) end
+    if left == -1 or (left >= 0 and left < longest) then redis.call('PEXPIRE', idx, longest) end
   end
 end
 return #KEYS - 1
@@ -173,7 +173,7 @@ inline const Script& erase_script() {
     return script;
 }
 inline const Script& apply_script() {
-    static const Script script(apply_script_source, "932f337f18e9de554bf8fbf9275539e2a63a6efe");
+    static const Script script(apply_script_source, "eeb36adffb7c113ef5a9899d557166277b8e0ca7");
     return script;
 }
 inline const Script& list_script() {

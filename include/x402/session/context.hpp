@@ -35,8 +35,9 @@
 #include <boost/asio/require.hpp>
 #include <boost/asio/strand.hpp>
 
-#include <memory>
+#include <concepts>
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -159,8 +160,14 @@ public:
     friend bool operator!=(const ContextExecutor& a, const ContextExecutor& b) noexcept { return !(a == b); }
 
 private:
+    // Strands only: an io_context executor's own inline path catches what
+    // the function throws and rethrows it from run(), which this would not.
+    // A payer's context only: every no-payer context is null, and two of
+    // them (a run_without_payer child and its parent) are not "the same".
     bool runs_own_work_inline() const noexcept {
-        if constexpr (requires(const Inner& inner) { inner.running_in_this_thread(); }) {
+        if constexpr (detail::is_strand_of_io_context<Inner>::value ||
+                      std::same_as<Inner, boost::asio::strand<boost::asio::any_io_executor>>) {
+            if (!context_) return false;
             if (boost::asio::query(inner_, boost::asio::execution::blocking) == boost::asio::execution::blocking.never)
                 return false;
             const detail::ContextPtr* running = detail::current_context_slot();

@@ -198,9 +198,11 @@ inline asio::awaitable<void> serve_connection(StatePtr state, std::shared_ptr<be
             break;
         }
         stream->expires_never();
-        const bool taking_requests = mark(*state, stream, true);
+        // Read, but the drain began (and may be closing this idle
+        // connection): not taken, so no handler runs and no payment is touched.
+        if (!mark(*state, stream, true)) break;
         BeastResponse response = co_await answer(state, parser.release());
-        if (!taking_requests || !mark(*state, stream, true)) response.keep_alive(false);
+        if (!mark(*state, stream, true)) response.keep_alive(false);
         const bool keep_alive = response.keep_alive();
         stream->expires_after(state->options.idle_timeout);
         auto [write_error, written] = co_await bhttp::async_write(*stream, response, asio::as_tuple(asio::use_awaitable));

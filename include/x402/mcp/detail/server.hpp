@@ -121,8 +121,8 @@ inline HttpResponse render_route(GateCall<HttpResponse> call) {
         refused.status = call.decision.receipt_header ? 500 : 402;
         refused.content_type = "application/json";
         refused.body = payment::dump_json(call.decision.payment_required);
-        if (auto& header = call.decision.refusal_header) refused.headers.emplace_back(header->name, header->value);
         if (auto& header = call.decision.receipt_header) refused.headers.emplace_back(header->name, header->value);
+        else if (auto& asked = call.decision.refusal_header) refused.headers.emplace_back(asked->name, asked->value);
         return refused;
     }
     HttpResponse response = std::move(*call.result);
