@@ -394,13 +394,10 @@ public:
                 result.emplace(co_await sessions_.run(verified, std::move(handler)));
             } catch (...) {
             }
-            if (!result) {
-                const Error broke(reason::handler_failed_after_settlement,
-                                  "handler: failed after the payment settled");
-                PaymentRefusal refusal = refuse(route, version, broke);
-                refusal.settlement = std::move(settlement);
-                co_return Outcome::refused(std::move(refusal));
-            }
+            if (!result)
+                co_return Outcome::refused(refuse_settled(route, version, std::move(settlement),
+                                                          reason::handler_failed_after_settlement,
+                                                          "handler: failed after the payment settled"));
             co_return Outcome::paid(std::move(*result), payer, std::move(settlement), version);
         }
 
@@ -418,13 +415,10 @@ public:
             committed = true;
         } catch (...) {
         }
-        if (!committed) {
-            const Error lost(reason::session_commit_failed,
-                             "commit: the payment settled, but the store failed to commit the session writes");
-            PaymentRefusal refusal = refuse(route, version, lost);
-            refusal.settlement = std::move(settlement);
-            co_return Outcome::refused(std::move(refusal));
-        }
+        if (!committed)
+            co_return Outcome::refused(
+                refuse_settled(route, version, std::move(settlement), reason::session_commit_failed,
+                               "commit: the payment settled, but the store failed to commit the session writes"));
         co_return Outcome::paid(std::move(result), payer, std::move(settlement), version);
     }
 
@@ -462,6 +456,14 @@ private:
             co_return SettleResponse{};
         }
         co_return std::move(*settlement);
+    }
+
+    /// A refusal after the payment settled: it carries the receipt.
+    static PaymentRefusal refuse_settled(const RouteRequirements& route, int version, SettleResponse settlement,
+                                         std::string_view why, std::string message) {
+        PaymentRefusal refusal = refuse(route, version, Error(why, std::move(message)));
+        refusal.settlement = std::move(settlement);
+        return refusal;
     }
 
     static PaymentRefusal refuse(const RouteRequirements& route, int version, const Error& error) {
