@@ -308,6 +308,12 @@ TEST_CASE("paid state: a payload of another shape is refused before verification
     std::string reason;
     SECTION("Permit2 with a decoy EIP-3009 authorization") {
         payment["payload"]["permit2Authorization"] = {{"from", payer_address}, {"nonce", "7"}};
+        reason = "invalid_payload";
+    }
+    SECTION("Permit2 alone") {
+        json permit2 = {{"from", payer_address}, {"nonce", "7"}};
+        payment["payload"].erase("authorization");
+        payment["payload"]["permit2Authorization"] = permit2;
         reason = "unsupported_payload_type";
     }
     SECTION("a key the scheme does not define") {

@@ -399,6 +399,10 @@ inline Result<ExactEvmPayload> parse_exact_evm_payload(const json& payload) {
 /// once per decoy key.
 inline std::optional<Error> check_payload_shape(const PaymentPayload& payment) {
     if (!payment.payload.is_object()) return Error(reason::invalid_payload, "payload: not an object");
+    // Two shapes in one payload: the verifier and the replay guard could read
+    // different ones (a decoy authorization beside a Permit2 one).
+    if (payment.payload.contains("permit2Authorization") && payment.payload.contains("authorization"))
+        return Error(reason::invalid_payload, "payload: carries both an EIP-3009 and a Permit2 authorization");
     if (payment.payload.contains("permit2Authorization"))
         return Error(reason::unsupported_payload_type, "payload: Permit2 payments are not supported");
     for (const auto& [key, value] : payment.payload.items()) {
