@@ -24,8 +24,13 @@
 //   /official/at/<unix>/...  the OFFICIAL facilitator code (@x402/core + @x402/evm from
 //                        --modules) over a chain stand-in, judging at unix second <unix>
 //                        (see official.cjs: what is real and what is a stand-in)
+//   /scripted/...        per payment, as POST /script said for its authorization.nonce
+//                        (default: as /valid); every call is counted for GET /calls
 //   GET /stats           {connections, requests} since start
 //   GET /last            the last POST: {path, headers, body}
+//   POST /script         {nonce, settle: "valid"|"fail"|"status500", settleDelayMs} for one
+//                        payment, or {defaultSettleDelayMs} for all: what /scripted answers
+//   GET /calls           {verify: {nonce: n}, settle: {nonce: n}, settled: [nonce]} of /scripted
 import http from 'node:http';
 import https from 'node:https';
 import fs from 'node:fs';
@@ -47,6 +52,10 @@ if (modulesDir) {
 
 const stats = { connections: 0, requests: 0 };
 let last = null;
+// /scripted: what each payment (by nonce) gets, and what was asked.
+const script = new Map();
+let defaultSettleDelayMs = 0;
+const calls = { verify: {}, settle: {}, settled: [] };
 
 const json = (res, status, value, headers = {}) => {
   const body = JSON.stringify(value, (_, v) => (typeof v === 'bigint' ? v.toString() : v));
@@ -55,6 +64,20 @@ const json = (res, status, value, headers = {}) => {
 };
 
 const fromOf = (request) => request?.paymentPayload?.payload?.authorization?.from;
+const nonceOf = (request) => String(request?.paymentPayload?.payload?.authorization?.nonce ?? '');
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+async function scriptedByNonce(endpoint, request, res) {
+  const nonce = nonceOf(request);
+  calls[endpoint][nonce] = (calls[endpoint][nonce] ?? 0) + 1;
+  if (endpoint === 'verify') return scripted('valid', endpoint, request, res);
+  const plan = script.get(nonce) ?? {};
+  const delay = plan.settleDelayMs ?? defaultSettleDelayMs;
+  if (delay > 0) await sleep(delay);
+  const mode = plan.settle === 'fail' ? 'invalid' : plan.settle === 'status500' ? 'status500' : 'valid';
+  if (mode === 'valid') calls.settled.push(nonce);
+  return scripted(mode, endpoint, request, res);
+}
 const networkOf = (request) => request?.paymentRequirements?.network ?? '';
 
 function scripted(mode, endpoint, request, res) {
@@ -97,9 +120,16 @@ async function handle(req, res) {
   const segments = req.url.split('/').filter(Boolean);
   if (req.method === 'GET' && req.url === '/stats') return json(res, 200, stats);
   if (req.method === 'GET' && req.url === '/last') return json(res, 200, last);
+  if (req.method === 'GET' && req.url === '/calls') return json(res, 200, calls);
   const chunks = [];
   for await (const chunk of req) chunks.push(chunk);
   const text = Buffer.concat(chunks).toString('utf8');
+  if (req.method === 'POST' && req.url === '/script') {
+    const order = JSON.parse(text);
+    if (order.defaultSettleDelayMs !== undefined) defaultSettleDelayMs = Number(order.defaultSettleDelayMs);
+    if (order.nonce !== undefined) script.set(String(order.nonce), order);
+    return json(res, 200, { ok: true });
+  }
   last = { path: req.url, headers: req.headers, body: text };
   const endpoint = segments.at(-1);
   if (req.method !== 'POST' || (endpoint !== 'verify' && endpoint !== 'settle'))
@@ -120,6 +150,7 @@ async function handle(req, res) {
       return json(res, 500, { error: String(error?.message ?? error) });
     }
   }
+  if (segments[0] === 'scripted') return scriptedByNonce(endpoint, request, res);
   return scripted(segments[0], endpoint, request, res);
 }
 

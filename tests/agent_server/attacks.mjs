@@ -1,0 +1,445 @@
+// Attacks on the paid state of the real agent-server, with payments signed by
+// the official x402 client (@x402/core + @x402/evm, viem) and sent by the
+// official MCP client (@modelcontextprotocol/sdk) or plain HTTP. Behind the
+// server is the facilitator TEST DOUBLE (tests/payment/facilitator_double,
+// mode /scripted): it checks no signature and moves no funds, but settles or
+// refuses each payment as the test scripts it, and counts every call.
+//
+//   node attacks.mjs paid-state MODULES MCP_URL DOUBLE_URL [REDIS_URL]
+//   node attacks.mjs drain      MODULES MCP_URL DOUBLE_URL REDIS_URL SERVER_PID
+//
+// MODULES is the directory whose node_modules holds the clients
+// (examples/agent_demo). With REDIS_URL the session store is that Redis
+// database: "the store is unchanged" is then a byte-for-byte comparison of
+// every session key (DUMP), not only what the payer can list. Every check
+// failing ends the run with exit status 1.
+//
+// The keys of alice and bob are the PUBLIC Hardhat/Anvil development keys
+// #0 and #1; the other payers are random keys made for the run. Test only.
+import assert from 'node:assert/strict';
+import http from 'node:http';
+import net from 'node:net';
+import path from 'node:path';
+import { createRequire } from 'node:module';
+
+const [scenario, modules, mcpUrl, doubleUrl, redisUrl, serverPid] = process.argv.slice(2);
+if (!scenario || !modules || !mcpUrl || !doubleUrl) {
+  console.error('usage: node attacks.mjs paid-state|drain MODULES MCP_URL DOUBLE_URL [REDIS_URL [SERVER_PID]]');
+  process.exit(2);
+}
+const require = createRequire(path.join(path.resolve(modules), 'package.json'));
+const { Client } = require('@modelcontextprotocol/sdk/client/index.js');
+const { StreamableHTTPClientTransport } = require('@modelcontextprotocol/sdk/client/streamableHttp.js');
+const { x402Client, x402HTTPClient } = require('@x402/core/client');
+const { registerExactEvmScheme } = require('@x402/evm/exact/client');
+const { privateKeyToAccount, generatePrivateKey } = require('viem/accounts');
+
+const server = new URL(mcpUrl);
+
+// ---------------------------------------------------------------- Redis (RESP)
+
+/** A minimal RESP2 client: enough for AUTH, SELECT, SCAN, DUMP and HGET. */
+class Redis {
+  static async connect(url) {
+    const u = new URL(url);
+    const redis = new Redis(net.connect(Number(u.port || 6379), u.hostname));
+    await new Promise((resolve, reject) => redis.socket.once('connect', resolve).once('error', reject));
+    if (u.password) await redis.command('AUTH', decodeURIComponent(u.username || 'default'), decodeURIComponent(u.password));
+    const db = u.pathname.replace('/', '');
+    if (db) await redis.command('SELECT', db);
+    return redis;
+  }
+  constructor(socket) {
+    this.socket = socket;
+    this.buffer = Buffer.alloc(0);
+    this.waiting = [];
+    socket.on('data', (chunk) => {
+      this.buffer = Buffer.concat([this.buffer, chunk]);
+      for (;;) {
+        const parsed = Redis.parse(this.buffer, 0);
+        if (!parsed) break;
+        this.buffer = this.buffer.subarray(parsed.end);
+        this.waiting.shift()(parsed.value);
+      }
+    });
+  }
+  static parse(buffer, at) {
+    const eol = buffer.indexOf('\r\n', at);
+    if (eol < 0) return null;
+    const type = String.fromCharCode(buffer[at]);
+    const line = buffer.toString('latin1', at + 1, eol);
+    if (type === '+' ) return { value: line, end: eol + 2 };
+    if (type === '-') return { value: new Error(line), end: eol + 2 };
+    if (type === ':') return { value: Number(line), end: eol + 2 };
+    if (type === '$') {
+      const n = Number(line);
+      if (n < 0) return { value: null, end: eol + 2 };
+      if (buffer.length < eol + 2 + n + 2) return null;
+      return { value: buffer.subarray(eol + 2, eol + 2 + n), end: eol + 2 + n + 2 };
+    }
+    if (type === '*') {
+      const n = Number(line);
+      const items = [];
+      let end = eol + 2;
+      for (let i = 0; i < n; i++) {
+        const item = Redis.parse(buffer, end);
+        if (!item) return null;
+        items.push(item.value);
+        end = item.end;
+      }
+      return { value: items, end };
+    }
+    throw new Error(`RESP: unexpected type ${type}`);
+  }
+  command(...args) {
+    const parts = [`*${args.length}\r\n`];
+    for (const arg of args) parts.push(`$${Buffer.byteLength(String(arg))}\r\n${arg}\r\n`);
+    this.socket.write(parts.join(''));
+    return new Promise((resolve, reject) =>
+      this.waiting.push((value) => (value instanceof Error ? reject(value) : resolve(value))));
+  }
+  /** Every key but the replay claims, sorted, each with its DUMP (hex). */
+  async snapshot() {
+    const keys = [];
+    let cursor = '0';
+    do {
+      const [next, batch] = await this.command('SCAN', cursor, 'COUNT', 1000);
+      cursor = next.toString();
+      for (const key of batch) keys.push(key.toString('latin1'));
+    } while (cursor !== '0');
+    const session = keys.filter((key) => !key.startsWith('x402:replay:')).sort();
+    const dump = {};
+    for (const key of session) dump[key] = (await this.command('DUMP', key))?.toString('hex') ?? null;
+    return dump;
+  }
+  /** The value RedisStore keeps for (payer, key), or null. */
+  async value(payer, key) {
+    const hex = Buffer.from(payer.toLowerCase(), 'utf8').toString('hex');
+    const value = await this.command('HGET', `x402:session:{p${hex}}:v:${key}`, 'v');
+    return value === null ? null : value.toString('utf8');
+  }
+  close() {
+    this.socket.end();
+  }
+}
+
+// ---------------------------------------------------------------- the double
+
+async function double(method, route, body) {
+  const response = await fetch(new URL(route, doubleUrl.replace(/\/scripted\/?$/, '/')), {
+    method,
+    headers: { 'content-type': 'application/json' },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  assert.equal(response.status, 200, `facilitator double ${route}`);
+  return response.json();
+}
+const scriptSettle = (payment, plan) => double('POST', '/script', { nonce: nonceOf(payment), ...plan });
+const calls = () => double('GET', '/calls');
+const nonceOf = (payment) => payment.payload.authorization.nonce;
+
+// ---------------------------------------------------------------- payers
+
+function wallet(name, key = generatePrivateKey()) {
+  const account = privateKeyToAccount(key);
+  const payments = new x402Client();
+  registerExactEvmScheme(payments, { signer: account });
+  return { name, account, payments, address: account.address };
+}
+
+async function connect(who) {
+  const client = new Client({ name: `x402-session-attack-${who.name}`, version: '1.0.0' });
+  const transport = new StreamableHTTPClientTransport(server);
+  await client.connect(transport);
+  return { client, transport, wallet: who };
+}
+
+/** The PaymentRequired of a tool, from an unpaid call. */
+async function priceOf(session, name, args) {
+  const unpaid = await session.client.callTool({ name, arguments: args });
+  assert.equal(unpaid.isError, true, `${name} unpaid is refused`);
+  assert.equal(unpaid.structuredContent.error, 'payment_required');
+  return unpaid.structuredContent;
+}
+
+/** A fresh payment for a tool, signed by the session's payer. */
+async function paymentFor(session, name, args) {
+  return session.wallet.payments.createPaymentPayload(await priceOf(session, name, args));
+}
+
+const withPayment = (session, name, args, payment) =>
+  session.client.callTool({ name, arguments: args, _meta: { 'x402/payment': payment } });
+
+function refusedWith(result, reason, what) {
+  assert.equal(result.isError, true, `${what}: refused (${JSON.stringify(result)})`);
+  assert.equal(result.structuredContent?.error, reason, `${what}: ${JSON.stringify(result.structuredContent)}`);
+}
+
+function paidOk(result, what) {
+  assert.notEqual(result.isError, true, `${what}: ${JSON.stringify(result)}`);
+  assert.equal(result._meta?.['x402/payment-response']?.success, true, `${what}: receipt`);
+  return result.structuredContent ?? JSON.parse(result.content[0].text);
+}
+
+async function put(session, key, value) {
+  const args = { key, value };
+  return paidOk(await withPayment(session, 'put-content', args, await paymentFor(session, 'put-content', args)),
+                `${session.wallet.name} put ${key}`);
+}
+
+/** Everything the payer holds, by a paid listing. */
+async function listing(session) {
+  const answer = paidOk(await withPayment(session, 'get-content', {}, await paymentFor(session, 'get-content', {})),
+                        `${session.wallet.name} list`);
+  return answer.content;
+}
+
+/** GET /content/<rawKey> (latin1 characters go out as single bytes) with optional headers. */
+function getContent(rawKey, headers = {}) {
+  return new Promise((resolve, reject) => {
+    const request = http.request({ host: server.hostname, port: server.port, path: `/content/${rawKey}`, headers },
+      (response) => {
+        const chunks = [];
+        response.on('data', (chunk) => chunks.push(chunk));
+        response.on('end', () => resolve({ status: response.statusCode, headers: response.headers,
+                                           body: Buffer.concat(chunks).toString('utf8') }));
+      });
+    request.on('error', reject);
+    request.end();
+  });
+}
+
+let checks = 0;
+async function check(title, body) {
+  await body();
+  checks += 1;
+  console.log(`ok ${checks} ${title}`);
+}
+
+// ---------------------------------------------------------------- paid state
+
+async function paidState() {
+  const redis = redisUrl ? await Redis.connect(redisUrl) : null;
+  const alice = await connect(wallet('alice', '0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80'));
+  const bob = await connect(wallet('bob', '0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d'));
+  await put(alice, 'color', 'blue');
+  await put(bob, 'color', 'green');
+
+  /** Runs `attack`, then asserts the store is exactly as before it. */
+  async function unchanged(attack) {
+    const before = redis ? await redis.snapshot() : null;
+    await attack();
+    if (redis) assert.deepEqual(await redis.snapshot(), before, 'the Redis store is byte-for-byte unchanged');
+  }
+
+  for (const [how, plan, reason] of [
+    ['refused by the facilitator', { settle: 'fail' }, 'invalid_exact_evm_transaction_failed'],
+    ['failing (HTTP 500)', { settle: 'status500' }, 'unexpected_settle_error'],
+  ]) {
+    await check(`a write whose settlement is ${how} is not kept, and its payment cannot run again`, async () => {
+      const args = { key: 'color', value: 'unpaid' };
+      const payment = await paymentFor(alice, 'put-content', args);
+      await scriptSettle(payment, plan);
+      await unchanged(async () => {
+        refusedWith(await withPayment(alice, 'put-content', args, payment), reason, 'unsettled write');
+        refusedWith(await withPayment(alice, 'put-content', args, payment), 'invalid_exact_evm_nonce_already_used',
+                    'the same payment again');
+      });
+      assert.equal((await calls()).settle[nonceOf(payment)], 1, 'settled once, never again');
+      assert.deepEqual(await listing(alice), { color: 'blue' });
+    });
+  }
+
+  await check('one payment sent 12 times at once on 12 connections runs the handler once', async () => {
+    const payment = await paymentFor(alice, 'put-content', { key: 'once', value: 'x' });
+    const copies = await Promise.all(Array.from({ length: 12 }, () => connect(alice.wallet)));
+    const results = await Promise.all(copies.map((session, i) =>
+      withPayment(session, 'put-content', { key: 'once', value: `copy-${i}` }, payment)));
+    const won = results.map((result, i) => [result, i]).filter(([result]) => result.isError !== true);
+    assert.equal(won.length, 1, 'exactly one copy ran');
+    for (const result of results.filter((r) => r.isError === true))
+      assert.equal(result.structuredContent.error, 'invalid_exact_evm_nonce_already_used');
+    assert.equal((await calls()).settle[nonceOf(payment)], 1, 'settled once');
+    assert.deepEqual(await listing(alice), { color: 'blue', once: `copy-${won[0][1]}` });
+    await Promise.all(copies.map((session) => session.client.close()));
+  });
+
+  await check('a Permit2 payment, with or without a decoy EIP-3009 authorization, never runs a handler', async () => {
+    const args = { key: 'color', value: 'permit2' };
+    const required = await priceOf(alice, 'put-content', args);
+    const permit2Required = structuredClone(required);
+    permit2Required.accepts[0].extra.assetTransferMethod = 'permit2';
+    const permit2 = await alice.wallet.payments.createPaymentPayload(permit2Required);
+    assert.ok(permit2.payload.permit2Authorization, 'the official client made a Permit2 payload');
+    permit2.accepted = required.accepts[0];
+    const decoyOf = (eip3009) => {
+      const decoy = structuredClone(permit2);
+      decoy.payload.authorization = eip3009.payload.authorization;
+      return decoy;
+    };
+    // Ten decoys, each with the authorization of a fresh real EIP-3009 payment.
+    const decoys = [];
+    for (let i = 0; i < 10; i++) decoys.push(decoyOf(await alice.wallet.payments.createPaymentPayload(required)));
+    const sessions = await Promise.all(decoys.map(() => connect(alice.wallet)));
+    const before = await listing(alice);
+    await unchanged(async () => {
+      const results = await Promise.all(decoys.map((decoy, i) => withPayment(sessions[i], 'put-content', args, decoy)));
+      for (const result of results) refusedWith(result, 'invalid_payload', 'Permit2 with a decoy');
+      refusedWith(await withPayment(alice, 'put-content', args, permit2), 'unsupported_payload_type', 'plain Permit2');
+    });
+    const seen = await calls();
+    for (const decoy of decoys) assert.equal(seen.verify[nonceOf(decoy)], undefined, 'never sent to the facilitator');
+    await Promise.all(sessions.map((session) => session.client.close()));
+    assert.deepEqual(await listing(alice), before);
+  });
+
+  await check('a payment buys only the tool or route it was made for, and a mismatch does not use it up', async () => {
+    const forGet = await paymentFor(alice, 'get-content', { key: 'color' });
+    await unchanged(async () => {
+      refusedWith(await withPayment(alice, 'put-content', { key: 'color', value: 'cheap' }, forGet),
+                  'resource_mismatch', 'get-content payment on put-content');
+      const http402 = await getContent('color', x402Headers(forGet));
+      assert.equal(http402.status, 402, 'get-content payment on GET /content');
+      assert.equal(decodedRequired(http402).error, 'resource_mismatch');
+    });
+    assert.equal((await calls()).verify[nonceOf(forGet)], undefined, 'not verified');
+    const answer = paidOk(await withPayment(alice, 'get-content', { key: 'color' }, forGet), 'the payment where it belongs');
+    assert.equal(answer.value, 'blue');
+  });
+
+  await check('a request refused for a bad key or bad arguments does not use its payment', async () => {
+    const unpaid = await getContent('color');
+    assert.equal(unpaid.status, 402);
+    const routePayment = await alice.wallet.payments.createPaymentPayload(decodedRequired(unpaid));
+    const badKey = await getContent('bad\u00ff', x402Headers(routePayment));
+    assert.equal(badKey.status, 400, `a key that is not UTF-8: ${badKey.body}`);
+    assert.match(JSON.parse(badKey.body).error, /UTF-8/);
+    const good = await getContent('color', x402Headers(routePayment));
+    assert.equal(good.status, 200, good.body);
+    assert.equal(JSON.parse(good.body).value, 'blue');
+    assert.ok(good.headers['payment-response'], 'receipt header');
+
+    const args = { key: 'color', value: 'paid' };
+    const payment = await paymentFor(alice, 'put-content', args);
+    await unchanged(async () => {
+      const wrongType = await withPayment(alice, 'put-content', { key: 'color', value: 42 }, payment);
+      assert.equal(wrongType.isError, true, 'schema-invalid arguments are refused');
+    });
+    assert.equal((await calls()).verify[nonceOf(payment)], undefined, 'not verified');
+    paidOk(await withPayment(alice, 'put-content', args, payment), 'the same payment with valid arguments');
+    assert.equal((await listing(alice)).color, 'paid');
+  });
+
+  await check('8 payers writing at once, a third of the settlements refused: exactly the settled writes are kept', async () => {
+    const payers = await Promise.all(Array.from({ length: 8 }, (_, i) => connect(wallet(`payer${i}`))));
+    const expected = payers.map(() => ({}));
+    await Promise.all(payers.map(async (session, p) => {
+      await Promise.all(Array.from({ length: 6 }, async (_, k) => {
+        const args = { key: `k${k}`, value: `v${p}-${k}` };
+        const payment = await paymentFor(session, 'put-content', args);
+        const refuse = (p + k) % 3 === 0;
+        if (refuse) await scriptSettle(payment, { settle: 'fail', settleDelayMs: 20 });
+        const result = await withPayment(session, 'put-content', args, payment);
+        if (refuse) {
+          refusedWith(result, 'invalid_exact_evm_transaction_failed', 'refused settlement');
+        } else {
+          paidOk(result, 'settled write');
+          expected[p][args.key] = args.value;
+        }
+      }));
+    }));
+    for (const [p, session] of payers.entries()) {
+      assert.deepEqual(await listing(session), expected[p], `payer ${p} holds exactly its settled writes`);
+      if (redis)
+        for (let k = 0; k < 6; k++)
+          assert.equal(await redis.value(session.wallet.address, `k${k}`), expected[p][`k${k}`] ?? null);
+    }
+    assert.deepEqual(await listing(bob), { color: 'green' }, 'bob is untouched');
+    await Promise.all(payers.map((session) => session.client.close()));
+  });
+
+  await alice.client.close();
+  await bob.client.close();
+  redis?.close();
+}
+
+function x402Headers(payment) {
+  return new x402HTTPClient(new x402Client()).encodePaymentSignatureHeader(payment);
+}
+
+function decodedRequired(response) {
+  const header = response.headers['payment-required'];
+  assert.ok(header, `a PAYMENT-REQUIRED header (status ${response.status}: ${response.body})`);
+  return JSON.parse(Buffer.from(header, 'base64').toString('utf8'));
+}
+
+// ---------------------------------------------------------------- drain
+
+/**
+ * SIGTERM while paid writes are between verify and settle: every write the
+ * facilitator settled is in Redis afterwards, with its value, and the calls
+ * in flight at the signal were answered.
+ */
+async function drain() {
+  assert.ok(redisUrl && serverPid, 'drain needs REDIS_URL and SERVER_PID');
+  await double('POST', '/script', { defaultSettleDelayMs: 400 });
+  const payers = await Promise.all(Array.from({ length: 8 }, (_, i) => connect(wallet(`payer${i}`))));
+  const byNonce = new Map();
+  let signalled = 0;
+  let answeredAfterSignal = 0;
+  const loops = payers.map(async (session, p) => {
+    for (let k = 0; ; k++) {
+      const args = { key: `k${k}`, value: `v${p}-${k}` };
+      let payment;
+      try {
+        payment = await paymentFor(session, 'put-content', args);
+      } catch {
+        return; // the server is gone
+      }
+      byNonce.set(nonceOf(payment), { address: session.wallet.address, ...args });
+      const sentAt = Date.now();
+      let result;
+      try {
+        result = await withPayment(session, 'put-content', args, payment);
+      } catch {
+        return;
+      }
+      if (signalled && sentAt < signalled) {
+        paidOk(result, 'a call in flight at SIGTERM is answered');
+        answeredAfterSignal += 1;
+      }
+    }
+  });
+  // Let every payer get a call in flight, then signal.
+  for (let waited = 0; waited < 100 && Object.keys((await calls()).verify).length < 16; waited++)
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  signalled = Date.now();
+  process.kill(Number(serverPid), 'SIGTERM');
+  await Promise.all(loops);
+  for (;;) {
+    try {
+      process.kill(Number(serverPid), 0);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    } catch {
+      break; // exited
+    }
+  }
+  const { settled } = await calls();
+  assert.ok(settled.length >= 8, `payments settled before and during the drain: ${settled.length}`);
+  assert.ok(answeredAfterSignal >= 1, 'calls in flight at the signal were finished, not dropped');
+  const redis = await Redis.connect(redisUrl);
+  for (const nonce of settled) {
+    const write = byNonce.get(nonce);
+    assert.ok(write, 'a settled payment is one of ours');
+    assert.equal(await redis.value(write.address, write.key), write.value, `settled ${write.key} was committed`);
+  }
+  redis.close();
+  await check(`SIGTERM mid-load: ${settled.length} settled payments, every one committed; ` +
+              `${answeredAfterSignal} calls in flight at the signal finished`, async () => {});
+}
+
+if (scenario === 'paid-state') await paidState();
+else if (scenario === 'drain') await drain();
+else throw new Error(`unknown scenario ${scenario}`);
+console.log(`attacks (${scenario}${redisUrl ? ', Redis' : ', memory'}): ${checks} checks passed`);
+process.exit(0);
