@@ -248,8 +248,9 @@ template <class Verifier>
 Gates gates_over(const Options& options, const x402::session::SessionPlugin& sessions,
                  boost::asio::any_io_executor executor, Verifier verifier) {
     namespace xp = x402::payment;
-    // Paid writes are committed in one atomic apply once the payment settles;
-    // a store without apply (RedisStore, for now) commits them one by one.
+    // Paid writes are committed in one atomic apply once the payment settles
+    // (both stores have one); a user-provided store without apply would
+    // commit them one by one, and says so.
     xp::PaymentHookOptions hook_options;
     if (!sessions.store().has_apply()) {
         std::cerr << "agent-server: this store has no atomic apply: a paid call's session writes are committed "
