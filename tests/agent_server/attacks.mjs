@@ -330,6 +330,21 @@ async function paidState() {
     assert.equal((await listing(alice)).color, 'paid');
   });
 
+  await check('a payment valid for decades (validBefore far beyond maxTimeoutSeconds) is refused unverified', async () => {
+    const args = { key: 'color', value: 'forever' };
+    const required = await priceOf(alice, 'put-content', args);
+    const longLived = structuredClone(required);
+    longLived.accepts[0].maxTimeoutSeconds = 1_000_000_000; // the official client signs now + this
+    const payment = await alice.wallet.payments.createPaymentPayload(longLived);
+    payment.accepted = required.accepts[0]; // presented as a payment for the real requirements
+    assert.ok(Number(payment.payload.authorization.validBefore) > Date.now() / 1000 + 1e8);
+    await unchanged(async () => {
+      refusedWith(await withPayment(alice, 'put-content', args, payment),
+                  'invalid_exact_evm_payload_authorization_valid_before', 'far-future validBefore');
+    });
+    assert.equal((await calls()).verify[nonceOf(payment)], undefined, 'never sent to the facilitator');
+  });
+
   await check('8 payers writing at once, a third of the settlements refused: exactly the settled writes are kept', async () => {
     const payers = await Promise.all(Array.from({ length: 8 }, (_, i) => connect(wallet(`payer${i}`))));
     const expected = payers.map(() => ({}));

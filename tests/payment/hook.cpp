@@ -12,7 +12,9 @@
 #include <catch2/catch.hpp>
 
 #include <cstdint>
+#include <cstdio>
 #include <map>
+#include <memory>
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -66,8 +68,10 @@ PaymentInput headers_of(std::string_view id) {
 xp::PaymentHook<xp::LocalVerifier> local_hook(SessionPlugin sessions, std::uint64_t now) {
     xp::InMemoryReplayGuardOptions guard_options;
     guard_options.clock = [now] { return now; };
+    xp::PaymentHookOptions hook_options;
+    hook_options.clock = [now] { return now; };
     return xp::PaymentHook<xp::LocalVerifier>(std::move(sessions), x402_test::verifier_at(now),
-                                              xp::InMemoryReplayGuard(guard_options));
+                                              xp::InMemoryReplayGuard(guard_options), hook_options);
 }
 
 /// Runs one request through `hook`.
@@ -87,8 +91,10 @@ class ScriptedVerifierDouble {
 public:
     std::optional<xp::SettleResponse> settle_answer;  // nullopt: settle throws
     int settle_calls = 0;
+    std::shared_ptr<int> verify_calls = std::make_shared<int>(0);
 
     awaitable<xp::VerifyResponse> verify(const xp::PaymentPayload& payment, const xp::PaymentRequirements&) {
+        ++*verify_calls;
         return xp::detail::ready(xp::VerifyResponse::valid(xp::claimed_payer(payment).value()));
     }
     awaitable<xp::SettleResponse> settle(const xp::PaymentPayload&, const xp::PaymentRequirements&) {
@@ -318,4 +324,47 @@ TEST_CASE("hook: a failed settlement withholds the handler's result", "[x402][ho
         CHECK(outcome.refusal().reason == "unexpected_settle_error");
         CHECK(outcome.refusal().message == "settle: the verifier failed");
     }
+}
+
+TEST_CASE("hook: a validBefore beyond maxTimeoutSeconds plus the clock skew is refused before verification",
+          "[x402][hook][security]") {
+    // A claim is held until validBefore: a payer choosing 2^256-1 would pin
+    // one forever. The verifier double accepts any signature, so only the
+    // hook's horizon can refuse.
+    SessionPlugin sessions;
+    const std::uint64_t now = 1'800'000'000;
+    ScriptedVerifierDouble verifier;
+    verifier.settle_answer = xp::SettleResponse{};
+    verifier.settle_answer->success = true;
+    auto verify_calls = verifier.verify_calls;
+    xp::PaymentHookOptions options;
+    options.clock = [now] { return now; };
+    xp::InMemoryReplayGuardOptions guard_options;
+    guard_options.clock = [now] { return now; };
+    xp::PaymentHook<ScriptedVerifierDouble> hook(sessions, verifier, xp::InMemoryReplayGuard(guard_options), options);
+    const xp::RouteRequirements route = route_of("v2-valid");
+    const std::uint64_t allowance = route.accepts.at(0).max_timeout_seconds + options.max_clock_skew_seconds;
+    int nonce = 0;
+    auto with_valid_before = [&](const std::string& valid_before) {
+        json payment = x402_test::decoded("v2-valid");
+        payment["payload"]["authorization"]["validBefore"] = valid_before;
+        char fresh[67];
+        std::snprintf(fresh, sizeof fresh, "0x%064x", ++nonce);
+        payment["payload"]["authorization"]["nonce"] = std::string(fresh);
+        return PaymentInput::from_mcp_meta(payment);
+    };
+    for (const std::string& far : {std::to_string(now + allowance + 1), std::string("18446744073709551616"),
+                                  std::string("115792089237316195423570985008687907853269984665640564039457584007913129639935")}) {
+        Seen seen;
+        auto outcome = serve(hook, with_valid_before(far), route, seen);
+        REQUIRE(outcome.refused());
+        CHECK(outcome.refusal().reason == "invalid_exact_evm_payload_authorization_valid_before");
+        CHECK(outcome.refusal().message.find("maxTimeoutSeconds") != std::string::npos);
+        CHECK_FALSE(seen.ran);
+    }
+    CHECK(*verify_calls == 0);
+    Seen at_horizon;
+    CHECK(serve(hook, with_valid_before(std::to_string(now + allowance)), route, at_horizon).served());
+    CHECK(at_horizon.ran);
+    CHECK(*verify_calls == 1);
 }

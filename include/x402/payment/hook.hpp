@@ -7,6 +7,7 @@
 // with the payer of a payment the verifier accepted.
 #pragma once
 
+#include <x402/payment/clock.hpp>
 #include <x402/payment/error.hpp>
 #include <x402/payment/headers.hpp>
 #include <x402/payment/matching.hpp>
@@ -16,6 +17,7 @@
 #include <x402/session/detail/payer.hpp>
 #include <x402/session/plugin.hpp>
 
+#include <cstdint>
 #include <functional>
 #include <map>
 #include <memory>
@@ -237,6 +239,13 @@ struct PaymentHookOptions {
     /// Bounds on one request's staged writes (0: none); going past one throws
     /// std::length_error inside the handler.
     session::WriteSetLimits write_limits{};
+    /// "Now" in unix seconds, for the validBefore horizon below.
+    UnixClock clock = system_unix_seconds;
+    /// A payment whose validBefore is more than the requirements'
+    /// maxTimeoutSeconds plus this many seconds ahead of now is refused
+    /// before verification: its replay claim would be held that long, so a
+    /// payer choosing validBefore = 2^256-1 would pin it forever.
+    std::uint64_t max_clock_skew_seconds = 30;
 };
 
 /// A result predicate that marks nothing failed.
@@ -254,7 +263,7 @@ struct NeverFailed {
 ///     if (outcome.refused()) answer 402 with outcome.refusal().header()/body();
 ///     else answer outcome.result() with outcome.response_header().
 ///
-/// Order: decode → shape and resource checks → match → verify → claim
+/// Order: decode → shape and resource checks → match → validBefore horizon → verify → claim
 /// (replay guard) → then, by the route's Settlement:
 /// - after_handler: handler in the payer's context with its session writes
 ///   staged → settle → commit the writes (one atomic store apply);
@@ -339,6 +348,15 @@ public:
             if (requirements.mime_type.empty()) requirements.mime_type = route.resource->mime_type;
         }
 
+        // The replay claim comes from the fields the verifier checks; how long
+        // it is held (validBefore) is bounded by what the route advertises.
+        // Fields that do not parse are the verifier's to refuse, with its reason.
+        auto claim = eip3009_replay_claim(payment, requirements);
+        if (claim) {
+            if (auto too_far = beyond_horizon(claim->second, requirements))
+                co_return Outcome::refused(refuse(route, version, *too_far));
+        }
+
         std::optional<VerifyResponse> verdict;
         try {
             verdict = co_await verifier_.verify(payment, requirements);
@@ -364,7 +382,6 @@ public:
             co_return Outcome::refused(refuse(route, version, inconsistent));
         }
 
-        auto claim = eip3009_replay_claim(payment, requirements);
         if (!claim) {
             const Error unguarded(reason::unsupported_payload_type, "replay: only EIP-3009 payments can be guarded");
             co_return Outcome::refused(refuse(route, version, unguarded));
@@ -423,6 +440,19 @@ public:
     }
 
 private:
+    std::optional<Error> beyond_horizon(std::uint64_t valid_before, const PaymentRequirements& requirements) const {
+        const std::uint64_t now = options_.clock();
+        const std::uint64_t timeout = requirements.max_timeout_seconds;
+        const std::uint64_t skew = options_.max_clock_skew_seconds;
+        const std::uint64_t allowance = timeout > UINT64_MAX - skew ? UINT64_MAX : timeout + skew;
+        const std::uint64_t horizon = now > UINT64_MAX - allowance ? UINT64_MAX : now + allowance;
+        if (valid_before <= horizon) return std::nullopt;
+        return Error(reason::invalid_exact_evm_payload_authorization_valid_before,
+                     "payment: validBefore is more than maxTimeoutSeconds (" +
+                         std::to_string(requirements.max_timeout_seconds) + " s) + " +
+                         std::to_string(options_.max_clock_skew_seconds) + " s ahead of now");
+    }
+
     awaitable<void> commit_writes(session::Session session) const {
         if (options_.commit == CommitMode::sequential && !session.store().has_apply()) {
             const auto& writes = session.write_set();
