@@ -105,9 +105,6 @@ private:
             });
     }
 
-public:
-
-private:
     std::shared_ptr<detail::ServerState> state_;
 };
 

@@ -171,6 +171,11 @@ inline bool mark(ServerState& state, const std::shared_ptr<beast::tcp_stream>& s
     return !state.draining;
 }
 
+inline bool draining(ServerState& state) {
+    std::lock_guard lock(state.mutex);
+    return state.draining;
+}
+
 inline asio::awaitable<void> serve_connection(StatePtr state, std::shared_ptr<beast::tcp_stream> stream) {
     beast::flat_buffer buffer;
     for (;;) {
@@ -202,7 +207,8 @@ inline asio::awaitable<void> serve_connection(StatePtr state, std::shared_ptr<be
         // connection): not taken, so no handler runs and no payment is touched.
         if (!mark(*state, stream, true)) break;
         BeastResponse response = co_await answer(state, parser.release());
-        if (!mark(*state, stream, true)) response.keep_alive(false);
+        // Answered during a drain: the last answer on this connection.
+        if (draining(*state)) response.keep_alive(false);
         const bool keep_alive = response.keep_alive();
         stream->expires_after(state->options.idle_timeout);
         auto [write_error, written] = co_await bhttp::async_write(*stream, response, asio::as_tuple(asio::use_awaitable));

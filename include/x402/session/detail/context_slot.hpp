@@ -139,12 +139,18 @@ class InlineDispatchBarrier {
 
     InlineDispatchBarrier* outer_;
 
-    [[gnu::noinline]] static InlineDispatchBarrier* exchange_innermost(InlineDispatchBarrier* next) noexcept {
+    // Non-inlined, like the context slot's accessors above.
+    static InlineDispatchBarrier*& innermost_slot() noexcept {
         static thread_local InlineDispatchBarrier* innermost = nullptr;
+        return innermost;
+    }
+    [[gnu::noinline]] static InlineDispatchBarrier* exchange_innermost(InlineDispatchBarrier* next) noexcept {
+        InlineDispatchBarrier*& innermost = innermost_slot();
         InlineDispatchBarrier* previous = innermost;
         innermost = next;
         return previous;
     }
+    [[gnu::noinline]] static InlineDispatchBarrier* current_innermost() noexcept { return innermost_slot(); }
 
 public:
     InlineDispatchBarrier() noexcept : outer_(exchange_innermost(this)) {}
@@ -157,8 +163,7 @@ public:
     /// context's own executor to tell whether its inner executor runs here.
     template <class Check>
     static bool outside_innermost(Check check) noexcept {
-        InlineDispatchBarrier* barrier = exchange_innermost(nullptr);
-        exchange_innermost(barrier);
+        InlineDispatchBarrier* barrier = current_innermost();
         if (barrier == nullptr) return check();
         auto* schedulers = barrier->schedulers_.hidden().reveal();
         auto* strands = barrier->strands_.reveal();
