@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
 # npm ci into DIR/node_modules (a source folder with package-lock.json, whose
 # node_modules is git-ignored), unless node_modules was already installed from
-# this very package-lock.json: every build shares one install. ctest runs it
-# under a RESOURCE_LOCK per DIR, so two builds never install at once.
+# this very package-lock.json: every build shares one install. A lock file
+# beside it (flock) keeps two ctest runs from installing at once.
 #   npm_ci.sh DIR
 set -euo pipefail
 dir="$(cd "$1" && pwd)"
+exec {lock}>"$dir/.npm_ci.lock"
+flock "$lock"
 stamp="$dir/node_modules/.x402-session-lock.sha256"
 want="$(sha256sum "$dir/package-lock.json" | cut -d' ' -f1)"
 if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ]; then

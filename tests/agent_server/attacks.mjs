@@ -228,6 +228,7 @@ async function paidState() {
   /** Runs `attack`, then asserts the store is exactly as before it. */
   async function unchanged(attack) {
     const before = redis ? await redis.snapshot() : null;
+    if (redis) assert.ok(Object.keys(before).length > 0, 'the snapshot holds the payers\' data');
     await attack();
     if (redis) assert.deepEqual(await redis.snapshot(), before, 'the Redis store is byte-for-byte unchanged');
   }
@@ -324,6 +325,8 @@ async function paidState() {
     await unchanged(async () => {
       const wrongType = await withPayment(alice, 'put-content', { key: 'color', value: 42 }, payment);
       assert.equal(wrongType.isError, true, 'schema-invalid arguments are refused');
+      assert.notEqual(wrongType.structuredContent?.x402Version, 2, 'refused for its arguments, not as a payment');
+      assert.match(wrongType.content[0].text, /value/, `the refusal names the argument: ${wrongType.content[0].text}`);
     });
     assert.equal((await calls()).verify[nonceOf(payment)], undefined, 'not verified');
     paidOk(await withPayment(alice, 'put-content', args, payment), 'the same payment with valid arguments');
@@ -400,6 +403,7 @@ async function drain() {
   await double('POST', '/script', { defaultSettleDelayMs: 400 });
   const payers = await Promise.all(Array.from({ length: 8 }, (_, i) => connect(wallet(`payer${i}`))));
   const byNonce = new Map();
+  const answered = new Set();
   let signalled = 0;
   let answeredAfterSignal = 0;
   const loops = payers.map(async (session, p) => {
@@ -419,6 +423,7 @@ async function drain() {
       } catch {
         return;
       }
+      if (result.isError !== true) answered.add(nonceOf(payment));
       if (signalled && sentAt < signalled) {
         paidOk(result, 'a call in flight at SIGTERM is answered');
         answeredAfterSignal += 1;
@@ -446,6 +451,7 @@ async function drain() {
   for (const nonce of settled) {
     const write = byNonce.get(nonce);
     assert.ok(write, 'a settled payment is one of ours');
+    assert.ok(answered.has(nonce), `settled ${write.key} was answered, not dropped`);
     assert.equal(await redis.value(write.address, write.key), write.value, `settled ${write.key} was committed`);
   }
   redis.close();

@@ -45,14 +45,17 @@ double_url="http://127.0.0.1:$double_port/scripted"
 
 coproc SERVER { exec "$server_bin" --serve --listen 127.0.0.1:0 --verifier "$double_url" --store "$store" 2>"$log.server.err"; }
 server_pid=$SERVER_PID
+server_out=${SERVER[0]}  # bash unsets SERVER once it reaps a server that died
 cleanup() {
-    kill -TERM "$server_pid" 2>/dev/null || true
-    wait "$server_pid" 2>/dev/null || true
+    if [[ -n $server_pid ]]; then
+        kill -TERM "$server_pid" 2>/dev/null || true
+        wait "$server_pid" 2>/dev/null || true
+    fi
     exec {double_in}>&-
     kill "$double_pid" 2>/dev/null || true
 }
 trap cleanup EXIT
-read -r -t 60 line <&"${SERVER[0]}" || { echo "run: the server did not start:" >&2; cat "$log.server.err" >&2; exit 1; }
+read -r -t 60 line <&"$server_out" || { echo "run: the server did not start:" >&2; cat "$log.server.err" >&2; exit 1; }
 url=${line##* }
 
 status=0
@@ -60,6 +63,7 @@ node "$here/attacks.mjs" "$scenario" "$modules" "$url" "$double_url" "$redis_url
 if [[ $scenario == drain && $status == 0 ]]; then
     server_status=0
     wait "$server_pid" || server_status=$?
+    server_pid=""  # reaped: cleanup must not signal a reused pid
     grep -q "agent-server: draining" "$log.server.err" || { echo "run: the server did not drain" >&2; status=1; }
     [[ $server_status == 0 ]] || { echo "run: the server exited with $server_status after draining" >&2; status=1; }
 fi
