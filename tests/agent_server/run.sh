@@ -24,9 +24,7 @@ if [[ $store_kind == redis ]]; then
     source "$urls_file"
     redis_url="${X402_REDIS_URL%/*}/9"
     store=$redis_url
-    port=${redis_url##*:}; port=${port%%/*}
-    password=${redis_url#redis://default:}; password=${password%%@*}
-    redis-cli -p "$port" -a "$password" --no-auth-warning -n 9 FLUSHDB >/dev/null
+    redis-cli -u "$redis_url" --no-auth-warning FLUSHDB >/dev/null
 fi
 
 # The double exits when its stdin closes: it reads a FIFO this script holds open.

@@ -8,6 +8,7 @@
 #pragma once
 
 #include <x402/payment/clock.hpp>
+#include <x402/payment/detail/hex.hpp>
 #include <x402/payment/error.hpp>
 #include <x402/payment/headers.hpp>
 #include <x402/payment/matching.hpp>
@@ -441,11 +442,8 @@ public:
 
 private:
     std::optional<Error> beyond_horizon(std::uint64_t valid_before, const PaymentRequirements& requirements) const {
-        const std::uint64_t now = options_.clock();
-        const std::uint64_t timeout = requirements.max_timeout_seconds;
-        const std::uint64_t skew = options_.max_clock_skew_seconds;
-        const std::uint64_t allowance = timeout > UINT64_MAX - skew ? UINT64_MAX : timeout + skew;
-        const std::uint64_t horizon = now > UINT64_MAX - allowance ? UINT64_MAX : now + allowance;
+        const std::uint64_t horizon = detail::saturating_add(
+            options_.clock(), detail::saturating_add(requirements.max_timeout_seconds, options_.max_clock_skew_seconds));
         if (valid_before <= horizon) return std::nullopt;
         return Error(reason::invalid_exact_evm_payload_authorization_valid_before,
                      "payment: validBefore is more than maxTimeoutSeconds (" +

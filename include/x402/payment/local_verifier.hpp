@@ -177,7 +177,7 @@ private:
         // 9, 10. time window
         const std::uint64_t now = options_.clock();
         const std::uint64_t margin = options_.valid_before_margin_seconds;
-        const std::uint64_t earliest_valid_before = now > UINT64_MAX - margin ? UINT64_MAX : now + margin;
+        const std::uint64_t earliest_valid_before = detail::saturating_add(now, margin);
         if (*valid_before < uint256_from(earliest_valid_before))
             return fail(reason::invalid_exact_evm_payload_authorization_valid_before,
                         "payload.authorization.validBefore: expired or expiring within the margin");

@@ -92,6 +92,11 @@ inline Bytes32 uint256_from(std::uint64_t n) noexcept {
     return value;
 }
 
+/// a + b, or UINT64_MAX when that does not fit (for clocks and expiries).
+inline std::uint64_t saturating_add(std::uint64_t a, std::uint64_t b) noexcept {
+    return a > UINT64_MAX - b ? UINT64_MAX : a + b;
+}
+
 /// The value if it fits 64 bits, else UINT64_MAX (for clocks and expiries).
 inline std::uint64_t saturate_to_u64(const Bytes32& value) noexcept {
     for (std::size_t i = 0; i < 24; ++i)

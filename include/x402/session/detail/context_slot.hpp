@@ -139,7 +139,8 @@ class InlineDispatchBarrier {
 
     InlineDispatchBarrier* outer_;
 
-    // Non-inlined, like the context slot's accessors above.
+    // The slot itself, read and written only through the non-inlined
+    // accessors below (for the same reason as the context slot's above).
     static InlineDispatchBarrier*& innermost_slot() noexcept {
         static thread_local InlineDispatchBarrier* innermost = nullptr;
         return innermost;
