@@ -482,9 +482,11 @@ struct GateFixture {
         xp::LocalVerifierOptions options;
         options.clock = [now] { return now; };
         xp::InMemoryReplayGuardOptions guard_options;
-        guard_options.clock = options.clock;  // the vectors' time, also for the replay guard
+        guard_options.clock = options.clock;  // the vectors' time, also for the guard and the hook
+        xp::PaymentHookOptions hook_options;
+        hook_options.clock = options.clock;
         auto hook = std::make_shared<xp::PaymentHook<xp::LocalVerifier>>(sessions, xp::LocalVerifier(options),
-                                                                          xp::InMemoryReplayGuard(guard_options));
+                                                                          xp::InMemoryReplayGuard(guard_options), hook_options);
         endpoint.set_payment_gate(mcp::make_x402_gate(std::move(hook)));
         session = open_session(endpoint);
     }
@@ -590,8 +592,10 @@ struct HttpGateServer {
         options.clock = [now] { return now; };
         xp::InMemoryReplayGuardOptions guard_options;
         guard_options.clock = options.clock;
+        xp::PaymentHookOptions hook_options;
+        hook_options.clock = options.clock;
         auto hook = std::make_shared<xp::PaymentHook<xp::LocalVerifier>>(sessions, xp::LocalVerifier(options),
-                                                                          xp::InMemoryReplayGuard(guard_options));
+                                                                          xp::InMemoryReplayGuard(guard_options), hook_options);
         server.set_http_payment_gate(mcp::make_x402_gate(std::move(hook)));
         add_route("/v2/*", price_of("v2-valid"));
         add_route("/v1", price_of("v1-valid-legacy-client"));

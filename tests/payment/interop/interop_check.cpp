@@ -83,8 +83,11 @@ xp::PaymentHook<xp::LocalVerifier> hook_at(x402::session::SessionPlugin sessions
     xp::LocalVerifierOptions options;
     options.clock = [now] { return now; };
     xp::InMemoryReplayGuardOptions guard;
-    guard.clock = [now] { return now; };
-    return xp::PaymentHook<xp::LocalVerifier>(std::move(sessions), xp::LocalVerifier(options), xp::InMemoryReplayGuard(guard));
+    guard.clock = options.clock;
+    xp::PaymentHookOptions hook_options;
+    hook_options.clock = options.clock;  // the cases' time for the validBefore horizon too
+    return xp::PaymentHook<xp::LocalVerifier>(std::move(sessions), xp::LocalVerifier(options), xp::InMemoryReplayGuard(guard),
+                                              hook_options);
 }
 
 struct Seen {
