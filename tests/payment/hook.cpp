@@ -64,15 +64,7 @@ PaymentInput headers_of(std::string_view id) {
         {v.at("headerName").get<std::string>(), v.at("headerValue").get<std::string>()}});
 }
 
-/// A hook with a LocalVerifier and an in-memory replay guard whose clocks stand at `now`.
-xp::PaymentHook<xp::LocalVerifier> local_hook(SessionPlugin sessions, std::uint64_t now) {
-    xp::InMemoryReplayGuardOptions guard_options;
-    guard_options.clock = [now] { return now; };
-    xp::PaymentHookOptions hook_options;
-    hook_options.clock = [now] { return now; };
-    return xp::PaymentHook<xp::LocalVerifier>(std::move(sessions), x402_test::verifier_at(now),
-                                              xp::InMemoryReplayGuard(guard_options), hook_options);
-}
+using x402_test::local_hook;
 
 /// Runs one request through `hook`.
 template <class Hook>

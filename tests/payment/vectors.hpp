@@ -45,6 +45,19 @@ inline x402::payment::LocalVerifier verifier_at(std::uint64_t now) {
     return x402::payment::LocalVerifier(std::move(options));
 }
 
+/// A hook with a LocalVerifier and an in-memory replay guard whose clocks, and
+/// the hook's own (the validBefore horizon), stand at `now`.
+inline x402::payment::PaymentHook<x402::payment::LocalVerifier> local_hook(x402::session::SessionPlugin sessions,
+                                                                           std::uint64_t now) {
+    namespace xp = x402::payment;
+    xp::InMemoryReplayGuardOptions guard_options;
+    guard_options.clock = [now] { return now; };
+    xp::PaymentHookOptions hook_options;
+    hook_options.clock = [now] { return now; };
+    return xp::PaymentHook<xp::LocalVerifier>(std::move(sessions), verifier_at(now), xp::InMemoryReplayGuard(guard_options),
+                                              hook_options);
+}
+
 /// The vector's decoded payment as JSON (to mutate).
 inline json decoded(std::string_view id) { return vector(id).at("decodedPayload"); }
 

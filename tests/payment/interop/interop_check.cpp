@@ -9,6 +9,7 @@
 #include <x402/session.hpp>
 
 #include "../facilitator_double/test_support.hpp"
+#include "../vectors.hpp"
 
 #include <catch2/catch.hpp>
 
@@ -79,17 +80,6 @@ json verdict_json(const xp::VerifyResponse& r) {
                 {"payer", r.payer ? json(*r.payer) : json(nullptr)}};
 }
 
-xp::PaymentHook<xp::LocalVerifier> hook_at(x402::session::SessionPlugin sessions, std::uint64_t now) {
-    xp::LocalVerifierOptions options;
-    options.clock = [now] { return now; };
-    xp::InMemoryReplayGuardOptions guard;
-    guard.clock = options.clock;
-    xp::PaymentHookOptions hook_options;
-    hook_options.clock = options.clock;  // the cases' time for the validBefore horizon too
-    return xp::PaymentHook<xp::LocalVerifier>(std::move(sessions), xp::LocalVerifier(options), xp::InMemoryReplayGuard(guard),
-                                              hook_options);
-}
-
 struct Seen {
     int runs = 0;
     std::optional<std::string> payer;
@@ -147,7 +137,7 @@ TEST_CASE("interop: the hook runs the handler as the signer of a valid payment a
         if (!c.at("replayOf").is_null()) continue;
         DYNAMIC_SECTION(c.at("id").get<std::string>()) {
             x402::session::SessionPlugin sessions;
-            auto hook = hook_at(sessions, c.at("verifyAt").get<std::uint64_t>());
+            auto hook = x402_test::local_hook(sessions, c.at("verifyAt").get<std::uint64_t>());
             Seen seen;
             auto outcome = serve(hook, c, seen);
             const json& expected = c.at("expected");
@@ -176,7 +166,7 @@ TEST_CASE("interop: a replayed fresh payment is refused by the hook", "[x402][in
         DYNAMIC_SECTION(replay.at("id").get<std::string>()) {
             const json& original = case_by_id(replay.at("replayOf").get<std::string>());
             x402::session::SessionPlugin sessions;
-            auto hook = hook_at(sessions, original.at("verifyAt").get<std::uint64_t>());
+            auto hook = x402_test::local_hook(sessions, original.at("verifyAt").get<std::uint64_t>());
             Seen seen;
             auto first = serve(hook, original, seen);
             auto second = serve(hook, replay, seen);
