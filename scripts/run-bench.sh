@@ -7,7 +7,7 @@
 #   BENCH_MIN_TIME=0.1 scripts/run-bench.sh   quick look
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-extra="libbenchmark-dev redis-server redis-tools"
+extra="libbenchmark-dev redis-server redis-tools valgrind"
 # Node from Debian only when none is there (a NodeSource node brings its own npm).
 command -v node >/dev/null && command -v npm >/dev/null || extra="$extra nodejs npm"
 X402_SESSION_EXTRA_PACKAGES="$extra" "$root/scripts/install-deps.sh"
@@ -17,7 +17,7 @@ build="$root/build/bench"
 out="$build/results"
 cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=Release "-DCMAKE_CXX_FLAGS_RELEASE=-O2 -DNDEBUG" \
     -DX402_SESSION_BUILD_TESTS=OFF -DX402_SESSION_BUILD_EXAMPLES=OFF -DX402_SESSION_BUILD_BENCHMARKS=ON >/dev/null
-cmake --build "$build" --target x402_session_bench x402_session_bench_memory x402_session_bench_verify x402_session_bench_redis -j "$(nproc)"
+cmake --build "$build" --target x402_session_bench x402_session_bench_resume x402_session_bench_memory x402_session_bench_verify x402_session_bench_redis -j "$(nproc)"
 mkdir -p "$out"
 
 echo "running x402-session benchmarks ..." >&2
@@ -25,6 +25,17 @@ echo "running x402-session benchmarks ..." >&2
     --benchmark_out="$out/x402-session.json" --benchmark_out_format=json >&2
 
 "$build/bench/x402_session_bench_memory" >"$out/memory.json"
+
+# Instructions per resumption (exact, unlike the timings above): the
+# difference between 40000 and 20000 posts, so set-up cancels out.
+instructions() {
+    valgrind --tool=callgrind --callgrind-out-file=/dev/null "$build/bench/x402_session_bench_resume" "$1" "$2" 2>&1 |
+        sed -n 's/.*Collected : \([0-9]*\).*/\1/p'
+}
+plain_ir=$(( ($(instructions plain 40000) - $(instructions plain 20000)) / 20000 ))
+context_ir=$(( ($(instructions context 40000) - $(instructions context 20000)) / 20000 ))
+echo "{\"plain_strand\": $plain_ir, \"context_strand\": $context_ir}" >"$out/resume_instructions.json"
+echo "co_await resumption: $context_ir vs $plain_ir instructions (context vs plain strand)" >&2
 "$build/bench/x402_session_bench_verify" --benchmark_min_time="$min_time" \
     --benchmark_out="$out/verify.json" --benchmark_out_format=json >&2
 

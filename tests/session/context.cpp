@@ -379,3 +379,81 @@ TEST_CASE("context: ContextExecutor is a standard executor usable as any_io_exec
     CHECK(seen == alice);
     CHECK_FALSE(get_payer().has_value());
 }
+
+// The strand's ContextExecutor is stored in 16 bytes (an io_context executor
+// and a shared node): each copy must still behave as the strand it stands for.
+TEST_CASE("context: a strand's ContextExecutor keeps every property and the work it tracks", "[context]") {
+    namespace execution = asio::execution;
+    asio::io_context io;
+    using Wrapped = x402::session::ContextExecutor<asio::strand<asio::io_context::executor_type>>;
+    static_assert(sizeof(Wrapped) <= sizeof(std::shared_ptr<void>) + sizeof(void*), "kept in place by any_io_executor");
+
+    auto context = std::make_shared<const x402::session::Context>(
+        x402::session::Session(alice, x402::session::AnyStore::make<x402::session::InMemoryStore>()));
+    const auto strand = asio::make_strand(io);
+    const Wrapped a(strand, context);
+
+    SECTION("run-time properties are kept per copy and reach the inner strand") {
+        const auto never = asio::require(a, execution::blocking.never);
+        const auto continuation = asio::prefer(never, execution::relationship.continuation);
+        CHECK(asio::query(a, execution::blocking) == execution::blocking.possibly);
+        CHECK(asio::query(never, execution::blocking) == execution::blocking.never);
+        CHECK(asio::query(continuation, execution::blocking) == execution::blocking.never);
+        CHECK(asio::query(continuation, execution::relationship) == execution::relationship.continuation);
+        CHECK(asio::query(never.get_inner_executor(), execution::blocking) == execution::blocking.never);
+        CHECK(asio::query(continuation.get_inner_executor(), execution::relationship) ==
+              execution::relationship.continuation);
+        const auto back = asio::require(continuation, execution::blocking.possibly);
+        CHECK(asio::query(back, execution::blocking) == execution::blocking.possibly);
+        CHECK(asio::query(back, execution::relationship) == execution::relationship.continuation);
+        // One strand and one context, whatever the properties.
+        CHECK(never == a);
+        CHECK(continuation == a);
+        CHECK(a.get_inner_executor() == strand);
+        CHECK(continuation.context() == context);
+    }
+
+    SECTION("equal only for the same strand and the same context") {
+        CHECK(a == Wrapped(strand, context));
+        CHECK(a != Wrapped(strand, nullptr));
+        CHECK(a != Wrapped(asio::make_strand(io), context));
+    }
+
+    SECTION("a tracked copy keeps the io_context running until it is gone, an untracked one does not") {
+        std::optional<decltype(asio::require(a, execution::outstanding_work.tracked))> tracked;
+        tracked.emplace(asio::require(a, execution::outstanding_work.tracked));
+        CHECK(asio::query(*tracked, execution::outstanding_work) == execution::outstanding_work.tracked);
+        CHECK(asio::query(tracked->get_inner_executor(), execution::outstanding_work) ==
+              execution::outstanding_work.tracked);
+        CHECK(tracked->context() == context);
+        // With work outstanding, running out of handlers does not stop the io_context.
+        io.poll();
+        CHECK_FALSE(io.stopped());
+        const auto untracked = asio::require(*tracked, execution::outstanding_work.untracked);
+        tracked.reset();
+        io.poll();
+        CHECK(io.stopped());
+        CHECK(asio::query(untracked, execution::outstanding_work) == execution::outstanding_work.untracked);
+    }
+
+    SECTION("each property's copy runs its function in the context, through the strand") {
+        std::vector<std::string> seen;
+        auto note = [&](std::string label) {
+            // Inside a scope the strand's own check is hidden (InlineDispatchBarrier).
+            return [&seen, label, strand] {
+                const bool on_strand = x402::session::detail::InlineDispatchBarrier::outside_innermost(
+                    [&strand]() noexcept { return strand.running_in_this_thread(); });
+                seen.push_back(label + "=" + get_payer().value_or("none") + (on_strand ? "" : " off the strand"));
+            };
+        };
+        asio::execution::execute(a, note("possibly"));
+        asio::execution::execute(asio::require(a, execution::blocking.never), note("never"));
+        asio::execution::execute(asio::prefer(a, execution::relationship.continuation), note("continuation"));
+        asio::execution::execute(asio::require(a, execution::outstanding_work.tracked), note("tracked"));
+        asio::post(asio::any_io_executor(a), note("type_erased"));
+        test_support::run_io(io);
+        CHECK(seen == std::vector<std::string>{"possibly=" + alice, "never=" + alice, "continuation=" + alice,
+                                               "tracked=" + alice, "type_erased=" + alice});
+        CHECK_FALSE(get_payer().has_value());
+    }
+}

@@ -34,8 +34,12 @@
 #include <boost/asio/query.hpp>
 #include <boost/asio/require.hpp>
 #include <boost/asio/strand.hpp>
+#include <boost/smart_ptr/intrusive_ptr.hpp>
+#include <boost/smart_ptr/intrusive_ref_counter.hpp>
 
+#include <array>
 #include <concepts>
+#include <cstddef>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -82,6 +86,11 @@ inline std::optional<std::string> get_payer() {
 /// a closed set (detail::context_inner_executor) so that
 /// is_context_executor() can recognise every ContextExecutor at run time.
 /// Copies share the context; comparing compares inner executor and context.
+///
+/// For a strand of an io_context (the executor SessionPlugin uses) a
+/// specialisation below keeps the object at 16 bytes, so that any_io_executor
+/// stores it in place: every `co_await` re-wraps the coroutine's executor with
+/// new properties, and a larger one would cost two heap allocations each time.
 template <class Inner>
 class ContextExecutor;
 
@@ -104,6 +113,49 @@ template <class T>
 concept context_inner_executor =
     is_io_context_executor<T>::value || is_strand_of_io_context<T>::value ||
     std::same_as<T, boost::asio::any_io_executor> || std::same_as<T, boost::asio::strand<boost::asio::any_io_executor>>;
+
+/// The strands the 16-byte ContextExecutor handles: of an io_context executor
+/// with the default allocator, tracked or not.
+template <class T>
+struct is_compact_context_strand : std::false_type {};
+template <std::uintptr_t Bits>
+struct is_compact_context_strand<boost::asio::strand<boost::asio::io_context::basic_executor_type<std::allocator<void>, Bits>>>
+    : std::true_type {};
+
+/// What all copies of a strand's ContextExecutor share: the context, and the
+/// strand once for each combination of the two properties an io_context
+/// executor keeps at run time (blocking.never, relationship.continuation), so
+/// that execute() finds the strand it needs without copying one. The strands
+/// track no work: each ContextExecutor keeps its own io_context executor,
+/// which tracks work exactly as the strand it stands for would.
+class StrandContextNode : public boost::intrusive_ref_counter<StrandContextNode, boost::thread_safe_counter> {
+public:
+    using Strand = boost::asio::strand<boost::asio::io_context::executor_type>;
+
+    StrandContextNode(const Strand& plain, ContextPtr shared_context)
+        : context(std::move(shared_context)),
+          strands_{plain, boost::asio::require(plain, boost::asio::execution::blocking.never),
+                   boost::asio::require(plain, boost::asio::execution::relationship.continuation),
+                   boost::asio::require(boost::asio::require(plain, boost::asio::execution::relationship.continuation),
+                                        boost::asio::execution::blocking.never)} {}
+
+    /// The strand whose executor has the run-time properties of `executor`.
+    template <std::uintptr_t Bits>
+    const Strand& strand_for(const boost::asio::io_context::basic_executor_type<std::allocator<void>, Bits>& executor) const noexcept {
+        namespace execution = boost::asio::execution;
+        const bool never = boost::asio::query(executor, execution::blocking) == execution::blocking.never;
+        const bool continuation =
+            boost::asio::query(executor, execution::relationship) == execution::relationship.continuation;
+        return strands_[(never ? 1U : 0U) | (continuation ? 2U : 0U)];
+    }
+
+    const Strand& plain_strand() const noexcept { return strands_[0]; }
+
+    const ContextPtr context;
+
+private:
+    std::array<Strand, 4> strands_;
+};
 
 }  // namespace detail
 
@@ -194,6 +246,137 @@ private:
     std::shared_ptr<const Context> context_;
 };
 
+/// The ContextExecutor of a strand of an io_context, in 16 bytes: this copy's
+/// io_context executor (its tracked-work bit and run-time properties) and a
+/// pointer to the strand and context all copies share. Behaves exactly as
+/// the general one; only the layout differs.
+template <std::uintptr_t Bits>
+class ContextExecutor<boost::asio::strand<boost::asio::io_context::basic_executor_type<std::allocator<void>, Bits>>> {
+    using IoExecutor = boost::asio::io_context::basic_executor_type<std::allocator<void>, Bits>;
+    using Node = detail::StrandContextNode;
+    static constexpr bool tracks_work =
+        std::same_as<IoExecutor, std::decay_t<decltype(boost::asio::require(std::declval<boost::asio::io_context::executor_type>(),
+                                                                            boost::asio::execution::outstanding_work.tracked))>>;
+
+public:
+    using inner_executor_type = boost::asio::strand<IoExecutor>;
+
+    ContextExecutor(const inner_executor_type& inner, std::shared_ptr<const Context> context)
+        : executor_(inner.get_inner_executor()), node_(new Node(plain(inner), std::move(context))) {}
+
+    // Asio wants executors nothrow-copyable; boost::intrusive_ptr's copy does
+    // not say noexcept, though it only increments a counter.
+    ContextExecutor(const ContextExecutor&) noexcept = default;
+    ContextExecutor(ContextExecutor&&) noexcept = default;
+    ContextExecutor& operator=(const ContextExecutor&) noexcept = default;
+    ContextExecutor& operator=(ContextExecutor&&) noexcept = default;
+    ~ContextExecutor() = default;
+
+    /// The strand with this executor's properties (a copy: it is not stored).
+    inner_executor_type get_inner_executor() const noexcept {
+        if constexpr (tracks_work) {
+            return boost::asio::require(node_->strand_for(executor_), boost::asio::execution::outstanding_work.tracked);
+        } else {
+            return node_->strand_for(executor_);
+        }
+    }
+    const std::shared_ptr<const Context>& context() const noexcept { return node_->context; }
+
+    /// As the general ContextExecutor::execute.
+    template <class Function>
+    void execute(Function&& function) const {
+        const auto& strand = node_->strand_for(executor_);
+        if (runs_own_work_inline(strand)) {
+            std::decay_t<Function> own(std::forward<Function>(function));
+            std::move(own)();
+            return;
+        }
+        strand.execute(Installer<std::decay_t<Function>>{node_, std::forward<Function>(function)});
+    }
+
+    // A strand forwards every query to its inner executor, and so does this.
+    template <class Property>
+    auto query(const Property& property) const
+        noexcept(noexcept(boost::asio::query(std::declval<const IoExecutor&>(), property)))
+            -> decltype(boost::asio::query(std::declval<const IoExecutor&>(), property)) {
+        return boost::asio::query(executor_, property);
+    }
+
+    template <class Property>
+    auto require(const Property& property) const
+        -> ContextExecutor<std::decay_t<decltype(boost::asio::require(std::declval<const inner_executor_type&>(), property))>> {
+        using Result = std::decay_t<decltype(boost::asio::require(std::declval<const inner_executor_type&>(), property))>;
+        if constexpr (detail::is_compact_context_strand<Result>::value) {
+            return ContextExecutor<Result>(boost::asio::require(executor_, property), node_);
+        } else {
+            return {boost::asio::require(get_inner_executor(), property), node_->context};
+        }
+    }
+
+    template <class Property>
+    auto prefer(const Property& property) const
+        -> ContextExecutor<std::decay_t<decltype(boost::asio::prefer(std::declval<const inner_executor_type&>(), property))>> {
+        using Result = std::decay_t<decltype(boost::asio::prefer(std::declval<const inner_executor_type&>(), property))>;
+        if constexpr (detail::is_compact_context_strand<Result>::value) {
+            return ContextExecutor<Result>(boost::asio::prefer(executor_, property), node_);
+        } else {
+            return {boost::asio::prefer(get_inner_executor(), property), node_->context};
+        }
+    }
+
+    // Strands compare equal when they are one strand, whatever their
+    // properties; so do these, when they also share the context.
+    friend bool operator==(const ContextExecutor& a, const ContextExecutor& b) noexcept {
+        return a.node_ == b.node_ ||
+               (a.node_->context == b.node_->context && a.node_->plain_strand() == b.node_->plain_strand());
+    }
+    friend bool operator!=(const ContextExecutor& a, const ContextExecutor& b) noexcept { return !(a == b); }
+
+private:
+    template <class>
+    friend class ContextExecutor;
+
+    ContextExecutor(IoExecutor executor, boost::intrusive_ptr<const Node> node) noexcept
+        : executor_(std::move(executor)), node_(std::move(node)) {}
+
+    // The same strand with no tracked work and no run-time properties.
+    static Node::Strand plain(const inner_executor_type& inner) {
+        namespace execution = boost::asio::execution;
+        return boost::asio::require(boost::asio::require(boost::asio::require(inner, execution::outstanding_work.untracked),
+                                                         execution::blocking.possibly),
+                                    execution::relationship.fork);
+    }
+
+    // As the general ContextExecutor's (it always wraps a strand).
+    bool runs_own_work_inline(const Node::Strand& strand) const noexcept {
+        if (!node_->context) return false;
+        if (boost::asio::query(executor_, boost::asio::execution::blocking) == boost::asio::execution::blocking.never) {
+            return false;
+        }
+        const detail::ContextPtr* running = detail::current_context_slot();
+        if (running == nullptr || *running != node_->context) return false;
+        return detail::InlineDispatchBarrier::outside_innermost([&strand]() noexcept { return strand.running_in_this_thread(); });
+    }
+
+    template <class Function>
+    struct Installer {
+        boost::intrusive_ptr<const Node> node;
+        Function function;
+
+        void operator()() {
+            detail::ContextScope scope(node->context);
+            std::move(function)();
+        }
+    };
+
+    IoExecutor executor_;
+    boost::intrusive_ptr<const Node> node_;
+};
+
+// Held in place by any_io_executor (its small-object buffer), see above.
+static_assert(sizeof(ContextExecutor<boost::asio::strand<boost::asio::io_context::executor_type>>) <=
+              sizeof(std::shared_ptr<void>) + sizeof(void*));
+
 /// True for ContextExecutor types: the executors of a payer's context.
 template <class Executor>
 struct is_context_executor_type : std::false_type {};
@@ -206,11 +389,14 @@ namespace detail {
 
 /// Calls `visit(context_executor)` with the ContextExecutor held by `executor`
 /// and returns true, or returns false when it holds none. Covers every inner
-/// type the closed set allows, with each combination of Asio's property bits.
+/// type the closed set allows, tracking work or not: of an io_context
+/// executor's properties only outstanding_work is part of its type (blocking
+/// and relationship are kept at run time).
 template <class Visitor>
 bool visit_context_executor(const boost::asio::any_io_executor& executor, Visitor&& visit) {
     namespace asio = boost::asio;
-    using Allocator = std::allocator<void>;
+    using Untracked = asio::io_context::executor_type;
+    using Tracked = std::decay_t<decltype(asio::require(std::declval<Untracked>(), asio::execution::outstanding_work.tracked))>;
     auto try_type = [&]<class Inner>(std::type_identity<Inner>) {
         if (const auto* held = executor.target<ContextExecutor<Inner>>()) {
             visit(*held);
@@ -218,11 +404,8 @@ bool visit_context_executor(const boost::asio::any_io_executor& executor, Visito
         }
         return false;
     };
-    auto try_bits = [&]<std::uintptr_t... Bits>(std::integer_sequence<std::uintptr_t, Bits...>) {
-        return (... || (try_type(std::type_identity<asio::strand<asio::io_context::basic_executor_type<Allocator, Bits>>>{}) ||
-                        try_type(std::type_identity<asio::io_context::basic_executor_type<Allocator, Bits>>{})));
-    };
-    return try_bits(std::make_integer_sequence<std::uintptr_t, 8>{}) ||
+    return try_type(std::type_identity<asio::strand<Untracked>>{}) || try_type(std::type_identity<asio::strand<Tracked>>{}) ||
+           try_type(std::type_identity<Untracked>{}) || try_type(std::type_identity<Tracked>{}) ||
            try_type(std::type_identity<asio::strand<asio::any_io_executor>>{}) ||
            try_type(std::type_identity<asio::any_io_executor>{});
 }
