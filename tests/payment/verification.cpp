@@ -575,6 +575,34 @@ TEST_CASE("replay guard: a claim holds until validBefore has passed", "[x402][re
         guard.purge_expired();
         CHECK(guard.size() == 0u);
     }
+
+    SECTION("a claim more than a ring of seconds ahead stays until its own second") {
+        // 1061 + 3 * 1024 shares its bucket with 1061 + 1024 and is visited by
+        // every purge that passes that bucket first.
+        const std::uint64_t far = 1061 + 3 * 1024;
+        const xp::ReplayKey near_key{"eip155:1", "a", "f", "near"};
+        const xp::ReplayKey far_key{"eip155:1", "a", "f", "far"};
+        CHECK(guard.try_claim_now(near_key, 1061 + 1024));
+        CHECK(guard.try_claim_now(far_key, far));
+        for (std::uint64_t step = 1100; step <= far; step += 700) {
+            now = step;
+            guard.purge_expired();
+            CHECK_FALSE(guard.try_claim_now(far_key, far));
+        }
+        CHECK(guard.try_claim_now(near_key, far));  // its own window (to 2085) has passed
+        now = far;
+        CHECK_FALSE(guard.try_claim_now(far_key, far));
+        now = far + 1;
+        guard.purge_expired();
+        CHECK(guard.size() == 0u);
+        CHECK(guard.try_claim_now(far_key, far + 60));
+    }
+
+    SECTION("a claim whose validBefore has already passed holds nothing") {
+        CHECK(guard.try_claim_now(other, 1000));
+        CHECK(guard.try_claim_now(other, 1000));
+        CHECK(guard.size() == 1u);  // only `key`
+    }
 }
 
 TEST_CASE("replay guard: concurrent claims of one payment let exactly one through", "[x402][replay]") {

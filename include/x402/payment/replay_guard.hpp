@@ -10,6 +10,7 @@
 #include <x402/payment/types.hpp>
 #include <x402/payment/verifier.hpp>
 
+#include <algorithm>
 #include <concepts>
 #include <cstddef>
 #include <cstdint>
@@ -17,7 +18,6 @@
 #include <memory>
 #include <mutex>
 #include <optional>
-#include <queue>
 #include <string>
 #include <unordered_map>
 #include <utility>
@@ -76,7 +76,11 @@ struct InMemoryReplayGuardOptions {
 
 /// A ReplayGuard for one process. Memory is bounded by the payments accepted
 /// within their validity windows: every claim purges the expired ones (each
-/// claim is a verified, signed payment, so nobody fills it for free).
+/// claim is a verified, signed payment, so nobody fills it for free, and
+/// PaymentHook refuses a validBefore beyond its horizon). The purge is
+/// amortised O(1) per claim: claims sit in a ring of one-second buckets by
+/// validBefore, and a purge visits only the seconds passed since the last
+/// one (at most the ring's size).
 /// Thread-safe; copies share the claims.
 class InMemoryReplayGuard {
 public:
@@ -88,9 +92,11 @@ public:
         std::lock_guard lock(state_->mutex);
         const std::uint64_t now = state_->options.clock();
         purge_locked(now);
+        // A claim lasts while now <= valid_before: one already past holds nothing.
+        if (valid_before < now) return true;
         auto [it, inserted] = state_->claims.try_emplace(key.to_string(), valid_before);
         if (!inserted) return false;  // unexpired: purge_locked removed the rest
-        state_->expiries.emplace(valid_before, it->first);
+        state_->wheel[valid_before % wheel_size].push_back({valid_before, &it->first});
         return true;
     }
 
@@ -111,24 +117,46 @@ public:
     }
 
 private:
-    using Expiry = std::pair<std::uint64_t, std::string>;
+    static constexpr std::size_t wheel_size = 1024;  // seconds; a power of two
+
+    // A claim in its bucket; `key` points at the claims map's own key, which
+    // no rehash moves.
+    struct Expiry {
+        std::uint64_t valid_before;
+        const std::string* key;
+    };
 
     struct State {
-        explicit State(InMemoryReplayGuardOptions o) : options(std::move(o)) {}
+        explicit State(InMemoryReplayGuardOptions o) : options(std::move(o)), wheel(wheel_size) {}
         InMemoryReplayGuardOptions options;
         mutable std::mutex mutex;
         std::unordered_map<std::string, std::uint64_t> claims;
-        std::priority_queue<Expiry, std::vector<Expiry>, std::greater<>> expiries;  // earliest first
+        // Bucket s % wheel_size holds the claims whose validBefore is s, or s
+        // plus a multiple of wheel_size (those stay until their own second).
+        std::vector<std::vector<Expiry>> wheel;
+        std::uint64_t next_second = 0;  // every earlier second has been purged
     };
 
-    // A claim lasts while now <= valid_before.
+    // Removes the claims with valid_before < now from the buckets of the
+    // seconds [next_second, now): every claim that has expired since the last
+    // purge is in one of them (all buckets when more than a ring has passed).
     void purge_locked(std::uint64_t now) {
-        while (!state_->expiries.empty() && state_->expiries.top().first < now) {
-            const Expiry& top = state_->expiries.top();
-            auto it = state_->claims.find(top.second);
-            if (it != state_->claims.end() && it->second == top.first) state_->claims.erase(it);
-            state_->expiries.pop();
+        State& state = *state_;
+        if (now <= state.next_second) return;
+        const std::uint64_t due = std::min<std::uint64_t>(now - state.next_second, wheel_size);
+        for (std::uint64_t i = 0; i < due; ++i) {
+            std::vector<Expiry>& bucket = state.wheel[(state.next_second + i) % wheel_size];
+            for (std::size_t j = 0; j < bucket.size();) {
+                if (bucket[j].valid_before >= now) {
+                    ++j;
+                    continue;
+                }
+                state.claims.erase(state.claims.find(*bucket[j].key));
+                bucket[j] = bucket.back();
+                bucket.pop_back();
+            }
         }
+        state.next_second = now;
     }
 
     std::shared_ptr<State> state_;
