@@ -21,6 +21,7 @@
 #endif
 #if X402_AGENT_SERVER_REDIS
 #include <x402/payment/redis_replay_guard.hpp>
+#include <x402/redis/eviction.hpp>
 #include <x402/redis/store_url.hpp>
 #endif
 
@@ -54,6 +55,11 @@ struct Options {
     unsigned short port = 8402;
     /// Session store: memory:// (default), redis://..., redis+cluster://...
     std::string store = "memory://";
+    /// Where replay claims live: memory:// or a Redis; empty: in the session
+    /// store's Redis when it is one, else in this process.
+    std::string replay_store;
+    /// Start on a claims Redis that refuses CONFIG GET: the operator states it never evicts.
+    bool assume_noeviction = false;
     /// Payment verifier: "none" (default: paid calls are refused with their
     /// price), "offline" (LocalVerifier) or a facilitator URL.
     std::string verifier = "none";
@@ -66,7 +72,7 @@ struct Options {
 
 inline const char* usage =
     "usage: agent-server [--serve] [--listen ADDRESS:PORT] [--verifier offline|URL|none] [--store URL]\n"
-    "                    [--pay-to ADDRESS] [--network NAME] [--asset ADDRESS --asset-name NAME --asset-version V]\n"
+    "                    [--replay-store URL] [--assume-noeviction] [--pay-to ADDRESS] [--network NAME] [--asset ADDRESS --asset-name NAME --asset-version V]\n"
     "                    [--allow-offline-mainnet] [--threads N]\n"
     "  --listen   default 127.0.0.1:8402 (port 0: any free port; the chosen one is printed)\n"
     "  --verifier how paid calls are verified:\n"
@@ -79,6 +85,10 @@ inline const char* usage =
     "               URL      an x402 facilitator (http(s)://HOST[:PORT][/PATH]), e.g. https://x402.org/facilitator\n"
     "  --store    memory:// (default), redis://[user:password@]HOST[:PORT][/DB] or\n"
     "             redis+cluster://HOST:PORT[,HOST:PORT...]\n"
+    "  --replay-store  where the replay claims of accepted payments live (a URL as for --store;\n"
+    "             default: the --store Redis, or this process). A claims Redis must never evict\n"
+    "             (maxmemory 0 or maxmemory-policy noeviction on every master): the server refuses\n"
+    "             to start otherwise, and when CONFIG GET is refused, unless --assume-noeviction\n"
     "  --pay-to   recipient of payments (default 0x209693Bc6afc0C5328bA36FaF03C514EF312287C)\n"
     "  --network  eip155:84532 (Base Sepolia, default) or eip155:8453 (Base); others need --asset\n"
     "  --serve    keep serving MCP on http://ADDRESS:PORT/mcp until SIGINT/SIGTERM;\n"
@@ -123,6 +133,10 @@ inline std::optional<Options> parse(int argc, char** argv) {
             options.serve = true;
             continue;
         }
+        if (flag == "--assume-noeviction") {
+            options.assume_noeviction = true;
+            continue;
+        }
         if (flag == "--allow-offline-mainnet") {
             options.allow_offline_mainnet = true;
             continue;
@@ -147,6 +161,8 @@ inline std::optional<Options> parse(int argc, char** argv) {
                 return fail("bad port in --listen " + value);
             }
             options.address = host;
+        } else if (flag == "--replay-store") {
+            options.replay_store = value;
         } else if (flag == "--store") {
             options.store = value;
         } else if (flag == "--verifier") {
@@ -241,12 +257,58 @@ inline x402::mcp::Reply demo_post(x402::mcp::McpEndpoint& endpoint, const json& 
     return reply;
 }
 
+inline bool is_redis_url(const std::string& url) {
+    return url.rfind("redis://", 0) == 0 || url.rfind("redis+cluster://", 0) == 0;
+}
+
+/// The Redis that holds the replay claims (--replay-store, else the session
+/// store's Redis); empty when they live in this process.
+inline std::string replay_store_url(const Options& options) {
+    const std::string& url = options.replay_store.empty() ? options.store : options.replay_store;
+    return is_redis_url(url) ? url : std::string();
+}
+
+#if X402_AGENT_SERVER_REDIS
+/// Whether the claims Redis at `url` never evicts; false after printing why.
+/// An evicted claim would let the same payment run its handler again. The
+/// check runs on a client and io_context of its own, before serving.
+inline bool replay_store_never_evicts(const std::string& url, bool assume_noeviction) {
+    boost::asio::io_context io;
+    std::exception_ptr error;
+    bool done = false;
+    {
+        auto client = std::make_shared<x402::redis::Client>(io.get_executor(), x402::redis::parse_url(url));
+        const auto when_hidden = assume_noeviction ? x402::redis::WhenConfigHidden::operator_guarantees_noeviction
+                                                   : x402::redis::WhenConfigHidden::refuse;
+        boost::asio::co_spawn(io, x402::redis::require_no_eviction(client, "replay claims", when_hidden),
+                              [&](std::exception_ptr e) {
+                                  error = e;
+                                  done = true;
+                              });
+        while (!done && io.run_one() != 0) {
+        }
+        client->shutdown();
+    }
+    io.poll();
+    if (!error) return true;
+    try {
+        std::rethrow_exception(error);
+    } catch (const std::exception& refused) {
+        std::cerr << "agent-server: replay claims at " << url << ": " << refused.what()
+                  << "\nagent-server: --replay-store URL gives the claims a Redis of their own; "
+                     "--assume-noeviction accepts one that refuses CONFIG GET\n";
+    }
+    return false;
+}
+#endif
+
 /// Both gates over one hook, so MCP and HTTP payments share one replay guard:
-/// in Redis when the sessions are (every instance then refuses a replay), else
-/// in this process.
+/// in Redis when the sessions are, or --replay-store names one (every
+/// instance then refuses a replay), else in this process. Nullopt (after
+/// printing why) when the claims Redis may evict claims.
 template <class Verifier>
-Gates gates_over(const Options& options, const x402::session::SessionPlugin& sessions,
-                 boost::asio::any_io_executor executor, Verifier verifier) {
+std::optional<Gates> gates_over(const Options& options, const x402::session::SessionPlugin& sessions,
+                                boost::asio::any_io_executor executor, Verifier verifier) {
     namespace xp = x402::payment;
     // Paid writes are committed in one atomic apply once the payment settles
     // (both stores have one); a user-provided store without apply would
@@ -257,18 +319,28 @@ Gates gates_over(const Options& options, const x402::session::SessionPlugin& ses
                      "one by one after settlement\n";
         hook_options.commit = xp::CommitMode::sequential;
     }
+    const std::string claims_url = replay_store_url(options);
 #if X402_AGENT_SERVER_REDIS
-    if (options.store.rfind("redis://", 0) == 0 || options.store.rfind("redis+cluster://", 0) == 0) {
-        xp::RedisReplayGuard guard(executor, options.store);
+    if (!claims_url.empty()) {
+        if (!replay_store_never_evicts(claims_url, options.assume_noeviction)) return std::nullopt;
+        xp::RedisReplayGuard guard(executor, claims_url);
         auto hook = std::make_shared<xp::PaymentHook<Verifier, xp::RedisReplayGuard>>(sessions, std::move(verifier),
                                                                                      std::move(guard), hook_options);
         x402::mcp::PaymentGate gate = x402::mcp::make_x402_gate(hook);
         return Gates{gate, gate};
     }
 #else
-    (void)options;
     (void)executor;
+    if (!claims_url.empty()) {
+        std::cerr << "agent-server: --replay-store " << claims_url
+                  << ": this build has no Redis (configure with X402_SESSION_REDIS=ON)\n";
+        return std::nullopt;
+    }
 #endif
+    if (is_redis_url(options.store)) {
+        std::cerr << "agent-server: replay claims are kept in this process: other instances sharing the store "
+                     "do not see them\n";
+    }
     auto hook = std::make_shared<xp::PaymentHook<Verifier>>(sessions, std::move(verifier), xp::InMemoryReplayGuard(),
                                                             hook_options);
     x402::mcp::PaymentGate gate = x402::mcp::make_x402_gate(hook);

@@ -5,6 +5,7 @@
 // own (killed during a load, restarted, AOF persistence across a restart).
 #include <x402/redis/store_url.hpp>
 #include <x402/redis/store.hpp>
+#include <x402/redis/eviction.hpp>
 
 #include "harness.hpp"
 
@@ -91,12 +92,15 @@ void pause_briefly(std::chrono::milliseconds how_long) {
 /// A redis-server child process on 127.0.0.1:port; SIGKILLed at destruction.
 class ServerProcess {
 public:
-    ServerProcess(std::uint16_t port, std::filesystem::path dir, bool appendonly) : port_(port) {
+    ServerProcess(std::uint16_t port, std::filesystem::path dir, bool appendonly,
+                  std::vector<std::string> extra_args = {})
+        : port_(port) {
         std::filesystem::create_directories(dir);
         std::vector<std::string> args{X402_REDIS_SERVER_PATH, "--port", std::to_string(port), "--bind", "127.0.0.1",
                                       "--save", "", "--dir", dir.string(), "--appendonly",
                                       appendonly ? "yes" : "no", "--appendfsync", "always", "--logfile",
                                       (dir / "redis.log").string()};
+        args.insert(args.end(), extra_args.begin(), extra_args.end());
         std::vector<char*> argv;
         for (auto& arg : args) argv.push_back(arg.data());
         argv.push_back(nullptr);
@@ -666,4 +670,88 @@ TEST_CASE("redis: fault: acknowledged writes survive a clean restart with append
     REQUIRE(get(*store, "0xdurable", "eternal") == "e");
     server.reset();
     std::filesystem::remove_all(dir);
+}
+
+// --- Eviction: records that must not be evicted refuse an evicting Redis ------
+
+namespace {
+
+/// The EvictionRiskError message of require_no_eviction on `url`, or "" when it completes.
+std::string eviction_refusal(IoThreads& threads, const std::string& url,
+                             redis::WhenConfigHidden when_hidden = redis::WhenConfigHidden::refuse) {
+    auto client = std::make_shared<redis::Client>(threads.executor(), fast_config(url));
+    try {
+        run(redis::require_no_eviction(client, "replay claims", when_hidden));
+        return "";
+    } catch (const redis::EvictionRiskError& refused) {
+        return refused.what();
+    }
+}
+
+}  // namespace
+
+TEST_CASE("redis: eviction: a server that may evict is refused, one that never evicts is not", "[redis][eviction]") {
+    IoThreads threads;
+    const auto dir = scratch_dir();
+    ServerProcess lru(free_port(), dir / "lru", false, {"--maxmemory", "64mb", "--maxmemory-policy", "volatile-lru"});
+    ServerProcess allkeys(free_port(), dir / "allkeys", false,
+                          {"--maxmemory", "64mb", "--maxmemory-policy", "allkeys-lru"});
+    ServerProcess noeviction(free_port(), dir / "noeviction", false,
+                             {"--maxmemory", "64mb", "--maxmemory-policy", "noeviction"});
+    ServerProcess unlimited(free_port(), dir / "unlimited", false, {"--maxmemory-policy", "volatile-lru"});
+
+    CHECK(eviction_refusal(threads, lru.url()) ==
+          "replay claims: redis 1 of 1 may evict keys (maxmemory 67108864, maxmemory-policy volatile-lru): "
+          "use maxmemory-policy noeviction or maxmemory 0");
+    CHECK_THAT(eviction_refusal(threads, allkeys.url()), Catch::Contains("maxmemory-policy allkeys-lru"));
+    // The operator's word covers a hidden CONFIG only, never a visible evicting policy.
+    CHECK_THAT(eviction_refusal(threads, lru.url(), redis::WhenConfigHidden::operator_guarantees_noeviction),
+               Catch::Contains("may evict keys"));
+    CHECK(eviction_refusal(threads, noeviction.url()).empty());
+    CHECK(eviction_refusal(threads, unlimited.url()).empty());  // maxmemory 0: no limit, nothing evicted
+    CHECK(eviction_refusal(threads, server_url("X402_REDIS_URL")).empty());
+}
+
+TEST_CASE("redis: eviction: a server hiding CONFIG is refused unless the operator vouches for it", "[redis][eviction]") {
+    IoThreads threads;
+    ServerProcess hidden(free_port(), scratch_dir() / "hidden", false,
+                         {"--maxmemory", "64mb", "--maxmemory-policy", "noeviction", "--rename-command", "CONFIG", ""});
+    const std::string refusal = eviction_refusal(threads, hidden.url());
+    CHECK_THAT(refusal, Catch::StartsWith("replay claims: redis 1 of 1 refused CONFIG GET maxmemory (ERR unknown command"));
+    CHECK_THAT(refusal, Catch::EndsWith("allow CONFIG GET, or state that it never evicts"));
+    CHECK(eviction_refusal(threads, hidden.url(), redis::WhenConfigHidden::operator_guarantees_noeviction).empty());
+}
+
+TEST_CASE("redis: eviction: every master of a cluster is checked", "[redis][eviction][cluster]") {
+    IoThreads threads;
+    const std::string url = server_url("X402_REDIS_CLUSTER_URL");
+    auto client = std::make_shared<redis::Client>(threads.executor(), fast_config(url));
+    redis::Command ping{std::string("PING")};
+    const auto pongs = run(client->execute_on_every_master(std::move(ping)));
+    REQUIRE(pongs.size() == 3);
+    CHECK(eviction_refusal(threads, url).empty());
+
+    // One master (the last of the slot map) evicting; 1 GB, so nothing is
+    // evicted meanwhile from the fixture other tests share. Restored after.
+    const auto owner_of_last = client->slot_owner(redis::slot_count - 1);
+    REQUIRE(owner_of_last);
+    auto master = node_client(threads, *owner_of_last);
+    struct Restore {
+        redis::Client& client;
+        ~Restore() {
+            try {
+                on_node(client, redis::Command{std::string("CONFIG"), std::string("SET"), std::string("maxmemory-policy"),
+                                               std::string("noeviction")});
+                on_node(client, redis::Command{std::string("CONFIG"), std::string("SET"), std::string("maxmemory"),
+                                               std::string("0")});
+            } catch (...) {
+            }
+        }
+    } restore{*master};
+    on_node(*master, redis::Command{std::string("CONFIG"), std::string("SET"), std::string("maxmemory"),
+                                    std::string("1gb")});
+    on_node(*master, redis::Command{std::string("CONFIG"), std::string("SET"), std::string("maxmemory-policy"),
+                                    std::string("volatile-lru")});
+    const std::string refusal = eviction_refusal(threads, url);
+    CHECK_THAT(refusal, Catch::Contains("of 3 may evict keys (maxmemory 1073741824, maxmemory-policy volatile-lru)"));
 }

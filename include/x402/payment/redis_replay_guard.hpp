@@ -7,6 +7,7 @@
 #include <x402/payment/replay_guard.hpp>
 #include <x402/redis/client.hpp>
 #include <x402/redis/config.hpp>
+#include <x402/redis/eviction.hpp>
 #include <x402/redis/reply.hpp>
 
 #include <boost/asio/any_io_executor.hpp>
@@ -33,6 +34,11 @@ namespace x402::payment {
 /// Thread-safe; copies share the connection. When Redis cannot answer,
 /// try_claim throws RedisConnectionError / RedisError and the hook refuses
 /// the payment (fail closed).
+///
+/// A claim Redis evicts under memory pressure lets the same payment in again,
+/// so before serving, `co_await guard.require_durable()`: it refuses a Redis
+/// that may evict (redis::require_no_eviction). Give the claims a Redis of
+/// their own when the sessions' Redis evicts.
 class RedisReplayGuard {
 public:
     /// Its own connections, from a URL (see redis::parse_url); a plain executor.
@@ -47,6 +53,12 @@ public:
                               UnixClock clock = system_unix_seconds)
         : client_(std::move(client)), prefix_(std::move(key_prefix)), clock_(std::move(clock)) {
         if (!client_) throw std::invalid_argument("RedisReplayGuard needs a client");
+    }
+
+    /// Completes when no master of this guard's Redis can evict a claim;
+    /// throws redis::EvictionRiskError otherwise (see require_no_eviction).
+    awaitable<void> require_durable(redis::WhenConfigHidden when_hidden = redis::WhenConfigHidden::refuse) const {
+        co_await redis::require_no_eviction(client_, "replay claims", when_hidden);
     }
 
     /// The ReplayGuard operation: true when this call claimed `key`, held

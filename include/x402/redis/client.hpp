@@ -89,6 +89,28 @@ public:
         co_return co_await self->execute_in_cluster(std::move(command), key_slot(routing_key));
     }
 
+    /// Runs `command` on the server, or in a cluster on every master of a
+    /// freshly read slot map, in that map's order: for commands about a
+    /// server rather than a key (CONFIG GET, INFO). Replies as execute().
+    boost::asio::awaitable<std::vector<Reply>> execute_on_every_master(Command command) {
+        auto self = shared_from_this();
+        std::vector<Endpoint> targets;
+        if (!config_.cluster) {
+            targets.push_back(config_.nodes.front());
+        } else {
+            co_await self->refresh_topology(true);
+            std::scoped_lock lock(mutex_);
+            targets = masters_;
+        }
+        std::vector<Reply> replies;
+        for (const Endpoint& target : targets) {
+            std::vector<Command> commands{command};
+            auto reply = co_await self->connection_to(target)->execute(commands);
+            replies.push_back(std::move(reply.front()));
+        }
+        co_return replies;
+    }
+
     /// Drops every connection; pending commands fail with
     /// RedisConnectionError(closed); later commands connect again.
     void reset() {

@@ -19,9 +19,12 @@
 //
 // Differences from InMemoryStore, all deliberate:
 //  - No max_entries, max_entries_per_payer, max_bytes and no LRU: memory is
-//    bounded by Redis' own `maxmemory` and `maxmemory-policy` (e.g.
-//    volatile-lru or allkeys-lru). An eviction by Redis may drop an entry's
-//    hash before its index member: `list` skips and removes such members.
+//    bounded by Redis' own `maxmemory` and `maxmemory-policy`. An evicting
+//    policy (volatile-lru, allkeys-lru) suits session data alone, but then
+//    replay claims must live in a Redis of their own, since an evicted claim
+//    lets a payment in twice (RedisReplayGuard::require_durable refuses it).
+//    An eviction may drop an entry's hash before its index member: `list`
+//    skips and removes such members.
 //  - Expiry uses Redis' clock (millisecond PEXPIRE) rather than an injected
 //    clock; TTLs above 100 years are clamped to 100 years.
 //  - `close()` drops the connections but keeps the data (it is shared with
