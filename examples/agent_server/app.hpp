@@ -118,6 +118,10 @@ inline bool is_test_network(const std::string& network) {
     return false;
 }
 
+inline bool is_redis_url(const std::string& url) {
+    return url.rfind("redis://", 0) == 0 || url.rfind("redis+cluster://", 0) == 0;
+}
+
 /// Parses argv; nullopt (after printing why) on a usage error.
 inline std::optional<Options> parse(int argc, char** argv) {
     Options options;
@@ -196,6 +200,9 @@ inline std::optional<Options> parse(int argc, char** argv) {
     } else if (options.pricing.network != "eip155:84532") {
         return fail("no default USDC asset for network " + options.pricing.network + ": pass --asset");
     }
+    if (!options.replay_store.empty() && options.replay_store != "memory://" && options.replay_store != "memory" &&
+        !is_redis_url(options.replay_store))
+        return fail("--replay-store must be memory://, redis://... or redis+cluster://..., not " + options.replay_store);
     if (options.verifier == "offline" && !is_test_network(options.pricing.network) && !options.allow_offline_mainnet)
         return fail("--verifier offline moves no funds and sees no balances: it is for development and test "
                     "networks only, and " + options.pricing.network +
@@ -257,10 +264,6 @@ inline x402::mcp::Reply demo_post(x402::mcp::McpEndpoint& endpoint, const json& 
     return reply;
 }
 
-inline bool is_redis_url(const std::string& url) {
-    return url.rfind("redis://", 0) == 0 || url.rfind("redis+cluster://", 0) == 0;
-}
-
 /// The Redis that holds the replay claims (--replay-store, else the session
 /// store's Redis); empty when they live in this process.
 inline std::string replay_store_url(const Options& options) {
@@ -276,7 +279,7 @@ inline bool replay_store_never_evicts(const std::string& url, bool assume_noevic
     boost::asio::io_context io;
     std::exception_ptr error;
     bool done = false;
-    {
+    try {
         auto client = std::make_shared<x402::redis::Client>(io.get_executor(), x402::redis::parse_url(url));
         const auto when_hidden = assume_noeviction ? x402::redis::WhenConfigHidden::operator_guarantees_noeviction
                                                    : x402::redis::WhenConfigHidden::refuse;
@@ -288,6 +291,8 @@ inline bool replay_store_never_evicts(const std::string& url, bool assume_noevic
         while (!done && io.run_one() != 0) {
         }
         client->shutdown();
+    } catch (...) {
+        error = std::current_exception();
     }
     io.poll();
     if (!error) return true;

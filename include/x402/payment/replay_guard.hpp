@@ -11,6 +11,7 @@
 #include <x402/payment/verifier.hpp>
 
 #include <algorithm>
+#include <cassert>
 #include <concepts>
 #include <cstddef>
 #include <cstdint>
@@ -92,11 +93,15 @@ public:
         std::lock_guard lock(state_->mutex);
         const std::uint64_t now = state_->options.clock();
         purge_locked(now);
-        // A claim lasts while now <= valid_before: one already past holds nothing.
-        if (valid_before < now) return true;
-        auto [it, inserted] = state_->claims.try_emplace(key.to_string(), valid_before);
-        if (!inserted) return false;  // unexpired: purge_locked removed the rest
-        state_->wheel[valid_before % wheel_size].push_back({valid_before, &it->first});
+        // Held while now <= valid_before, and at least for this second: a
+        // payment already past its window (a verifier with a late clock may
+        // accept one) still runs once, not once per concurrent copy.
+        const std::uint64_t held_until = valid_before > now ? valid_before : now;
+        std::vector<Expiry>& bucket = state_->wheel[held_until % wheel_size];
+        bucket.reserve(bucket.size() + 1);  // so nothing below throws once the claim is in
+        auto [it, inserted] = state_->claims.try_emplace(key.to_string(), held_until);
+        if (!inserted) return false;  // still held: purge_locked removed the expired ones
+        bucket.push_back({held_until, &it->first});
         return true;
     }
 
@@ -142,7 +147,13 @@ private:
     // purge is in one of them (all buckets when more than a ring has passed).
     void purge_locked(std::uint64_t now) {
         State& state = *state_;
-        if (now <= state.next_second) return;
+        if (now < state.next_second) {
+            // The clock went back: revisit from here (visiting a second twice is
+            // harmless), or no purge would run until it caught up again.
+            state.next_second = now;
+            return;
+        }
+        if (now == state.next_second) return;
         const std::uint64_t due = std::min<std::uint64_t>(now - state.next_second, wheel_size);
         for (std::uint64_t i = 0; i < due; ++i) {
             std::vector<Expiry>& bucket = state.wheel[(state.next_second + i) % wheel_size];
@@ -151,7 +162,9 @@ private:
                     ++j;
                     continue;
                 }
-                state.claims.erase(state.claims.find(*bucket[j].key));
+                const auto claim = state.claims.find(*bucket[j].key);
+                assert(claim != state.claims.end());  // each claim has exactly one bucket entry
+                state.claims.erase(claim);
                 bucket[j] = bucket.back();
                 bucket.pop_back();
             }

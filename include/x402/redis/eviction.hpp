@@ -2,6 +2,8 @@
 // (replay claims: an evicted claim lets the same payment run its handler a
 // second time) may only live in a Redis that never evicts: maxmemory 0 (no
 // limit) or maxmemory-policy noeviction, on every master of a cluster.
+// Checked once, when called (at start): a later CONFIG SET, or a failover to
+// a replica configured otherwise, is the operator's to prevent.
 #pragma once
 
 #include <x402/redis/client.hpp>
@@ -53,20 +55,21 @@ inline std::optional<std::string> config_value(const Reply& reply, std::string_v
 inline boost::asio::awaitable<void> require_no_eviction(std::shared_ptr<Client> client, std::string what,
                                                         WhenConfigHidden when_hidden = WhenConfigHidden::refuse) {
     if (!client) throw std::invalid_argument("require_no_eviction needs a client");
-    // Commands built outside the co_await expressions: g++ 12 miscompiles a
-    // braced list of string literals there ("array used as initializer").
-    Command get_limit{std::string("CONFIG"), std::string("GET"), std::string("maxmemory")};
-    Command get_policy{std::string("CONFIG"), std::string("GET"), std::string("maxmemory-policy")};
-    const auto limits = co_await client->execute_on_every_master(std::move(get_limit));
-    const auto policies = co_await client->execute_on_every_master(std::move(get_policy));
-    const std::size_t masters = limits.size() < policies.size() ? limits.size() : policies.size();
+    // One command per master, so both settings come from the same node even
+    // if the slot map changes meanwhile ("maxmemory*" matches both). Built
+    // outside the co_await: g++ 12 miscompiles a braced list of string
+    // literals there ("array used as initializer").
+    Command get_settings{std::string("CONFIG"), std::string("GET"), std::string("maxmemory*")};
+    const auto settings = co_await client->execute_on_every_master(std::move(get_settings));
+    const std::size_t masters = settings.size();
+    if (masters == 0) throw EvictionRiskError(what + ": redis reported no master to check");
     for (std::size_t i = 0; i < masters; ++i) {
         const std::string which = "redis " + std::to_string(i + 1) + " of " + std::to_string(masters);
-        const auto limit = detail::config_value(limits[i], "maxmemory");
-        const auto policy = detail::config_value(policies[i], "maxmemory-policy");
+        const auto limit = detail::config_value(settings[i], "maxmemory");
+        const auto policy = detail::config_value(settings[i], "maxmemory-policy");
         if (!limit || !policy) {
             if (when_hidden == WhenConfigHidden::operator_guarantees_noeviction) continue;
-            const Reply& refused = limits[i].is_error() ? limits[i] : policies[i];
+            const Reply& refused = settings[i];
             throw EvictionRiskError(what + ": " + which + " refused CONFIG GET maxmemory" +
                                     (refused.is_error() ? " (" + refused.str + ")" : std::string()) +
                                     ", so it may evict them: allow CONFIG GET, or state that it never evicts");
