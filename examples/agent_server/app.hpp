@@ -21,7 +21,6 @@
 #endif
 #if X402_AGENT_SERVER_REDIS
 #include <x402/payment/redis_replay_guard.hpp>
-#include <x402/redis/eviction.hpp>
 #include <x402/redis/store_url.hpp>
 #endif
 
@@ -272,22 +271,24 @@ inline std::string replay_store_url(const Options& options) {
 }
 
 #if X402_AGENT_SERVER_REDIS
-/// Whether the claims Redis at `url` never evicts; false after printing why.
-/// An evicted claim would let the same payment run its handler again. The
-/// check runs on a client and io_context of its own, before serving.
+/// Whether the claims Redis at `url` never evicts (RedisReplayGuard::
+/// require_durable); false after printing why. An evicted claim would let the
+/// same payment run its handler again. The check runs on a client and
+/// io_context of its own, before serving: the server's io_context is not
+/// running yet.
 inline bool replay_store_never_evicts(const std::string& url, bool assume_noeviction) {
     boost::asio::io_context io;
     std::exception_ptr error;
     bool done = false;
     try {
         auto client = std::make_shared<x402::redis::Client>(io.get_executor(), x402::redis::parse_url(url));
+        const x402::payment::RedisReplayGuard guard(client);
         const auto when_hidden = assume_noeviction ? x402::redis::WhenConfigHidden::operator_guarantees_noeviction
                                                    : x402::redis::WhenConfigHidden::refuse;
-        boost::asio::co_spawn(io, x402::redis::require_no_eviction(client, "replay claims", when_hidden),
-                              [&](std::exception_ptr e) {
-                                  error = e;
-                                  done = true;
-                              });
+        boost::asio::co_spawn(io, guard.require_durable(when_hidden), [&](std::exception_ptr e) {
+            error = e;
+            done = true;
+        });
         while (!done && io.run_one() != 0) {
         }
         client->shutdown();

@@ -96,7 +96,7 @@ public:
         // Held while now <= valid_before, and at least for this second: a
         // payment already past its window (a verifier with a late clock may
         // accept one) still runs once, not once per concurrent copy.
-        const std::uint64_t held_until = valid_before > now ? valid_before : now;
+        const std::uint64_t held_until = std::max(valid_before, now);
         std::vector<Expiry>& bucket = state_->wheel[held_until % wheel_size];
         bucket.reserve(bucket.size() + 1);  // so nothing below throws once the claim is in
         auto [it, inserted] = state_->claims.try_emplace(key.to_string(), held_until);

@@ -114,6 +114,21 @@ concept context_inner_executor =
     is_io_context_executor<T>::value || is_strand_of_io_context<T>::value ||
     std::same_as<T, boost::asio::any_io_executor> || std::same_as<T, boost::asio::strand<boost::asio::any_io_executor>>;
 
+/// Whether a ContextExecutor of `context` over `strand` runs a function
+/// inline now: only where Asio would (the strand is not blocking.never and
+/// runs on this thread, as seen outside the barrier) and only when the code
+/// running is already this very context's. Never for a no-payer context:
+/// every one is null, and two of them (a run_without_payer child and its
+/// parent) are not "the same".
+template <class Strand>
+bool runs_own_work_inline(const ContextPtr& context, const Strand& strand) noexcept {
+    if (!context) return false;
+    if (boost::asio::query(strand, boost::asio::execution::blocking) == boost::asio::execution::blocking.never) return false;
+    const ContextPtr* running = current_context_slot();
+    if (running == nullptr || *running != context) return false;
+    return InlineDispatchBarrier::outside_innermost([&strand]() noexcept { return strand.running_in_this_thread(); });
+}
+
 /// The strands the 16-byte ContextExecutor handles: of an io_context executor
 /// with the default allocator, tracked or not.
 template <class T>
@@ -214,18 +229,10 @@ public:
 private:
     // Strands only: an io_context executor's own inline path catches what
     // the function throws and rethrows it from run(), which this would not.
-    // A payer's context only: every no-payer context is null, and two of
-    // them (a run_without_payer child and its parent) are not "the same".
     bool runs_own_work_inline() const noexcept {
         if constexpr (detail::is_strand_of_io_context<Inner>::value ||
                       std::same_as<Inner, boost::asio::strand<boost::asio::any_io_executor>>) {
-            if (!context_) return false;
-            if (boost::asio::query(inner_, boost::asio::execution::blocking) == boost::asio::execution::blocking.never)
-                return false;
-            const detail::ContextPtr* running = detail::current_context_slot();
-            if (running == nullptr || *running != context_) return false;
-            return detail::InlineDispatchBarrier::outside_innermost(
-                [this]() noexcept { return inner_.running_in_this_thread(); });
+            return detail::runs_own_work_inline(context_, inner_);
         } else {
             return false;
         }
@@ -286,7 +293,7 @@ public:
     template <class Function>
     void execute(Function&& function) const {
         const auto& strand = node_->strand_for(executor_);
-        if (runs_own_work_inline(strand)) {
+        if (detail::runs_own_work_inline(node_->context, strand)) {
             std::decay_t<Function> own(std::forward<Function>(function));
             std::move(own)();
             return;
@@ -345,17 +352,6 @@ private:
         return boost::asio::require(boost::asio::require(boost::asio::require(inner, execution::outstanding_work.untracked),
                                                          execution::blocking.possibly),
                                     execution::relationship.fork);
-    }
-
-    // As the general ContextExecutor's (it always wraps a strand).
-    bool runs_own_work_inline(const Node::Strand& strand) const noexcept {
-        if (!node_->context) return false;
-        if (boost::asio::query(executor_, boost::asio::execution::blocking) == boost::asio::execution::blocking.never) {
-            return false;
-        }
-        const detail::ContextPtr* running = detail::current_context_slot();
-        if (running == nullptr || *running != node_->context) return false;
-        return detail::InlineDispatchBarrier::outside_innermost([&strand]() noexcept { return strand.running_in_this_thread(); });
     }
 
     template <class Function>
