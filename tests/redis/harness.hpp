@@ -90,11 +90,12 @@ inline void wait_gone(RedisStore& store, const std::string& redis_key) {
     }
 }
 
-/// Makes the entries older by `age` on the Redis side (see the top of the file).
+/// Makes the entries (or, with `ledger`, the ledger records) older by `age`
+/// on the Redis side (see the top of the file).
 inline void age_on_redis(RedisStore& store, const std::string& payer, const std::vector<std::string>& keys,
-                         std::chrono::milliseconds age) {
+                         std::chrono::milliseconds age, bool ledger = false) {
     for (const auto& key : keys) {
-        const auto name = store.value_key(payer, key);
+        const auto name = ledger ? store.ledger_key(payer, key) : store.value_key(payer, key);
         const auto left = pttl(store, name);
         if (left < 0) continue;  // -1: no expiry, -2: already gone
         if (left > age.count()) {
@@ -127,6 +128,9 @@ struct RedisBackend {
 
     void age(const std::string& payer, const std::vector<std::string>& keys, std::chrono::milliseconds by) {
         age_on_redis(*redis, payer, keys, by);
+    }
+    void age_ledger(const std::string& payer, const std::vector<std::string>& keys, std::chrono::milliseconds by) {
+        age_on_redis(*redis, payer, keys, by, true);
     }
 };
 

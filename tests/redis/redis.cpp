@@ -710,6 +710,15 @@ TEST_CASE("redis: eviction: a server that may evict is refused, one that never e
     CHECK(eviction_refusal(threads, noeviction.url()).empty());
     CHECK(eviction_refusal(threads, unlimited.url()).empty());  // maxmemory 0: no limit, nothing evicted
     CHECK(eviction_refusal(threads, server_url("X402_REDIS_URL")).empty());
+
+    // A store whose ledger is used checks its own Redis the same way.
+    RedisStore evicting(threads.executor(), lru.url());
+    REQUIRE_THROWS_MATCHES(run(evicting.require_durable_ledger()), redis::EvictionRiskError,
+                           Catch::Message("the session ledger: redis 1 of 1 may evict keys (maxmemory 67108864, "
+                                          "maxmemory-policy volatile-lru): use maxmemory-policy noeviction or "
+                                          "maxmemory 0"));
+    RedisStore durable(threads.executor(), noeviction.url());
+    REQUIRE_NOTHROW(run(durable.require_durable_ledger()));
 }
 
 TEST_CASE("redis: eviction: a server hiding CONFIG is refused unless the operator vouches for it", "[redis][eviction]") {

@@ -55,6 +55,9 @@ struct InMemoryBackend {
     AnyStore store = AnyStore::make<x402::session::InMemoryStore>(options(clock));
 
     void age(const std::string&, const std::vector<std::string>&, std::chrono::milliseconds by) { clock.advance(by); }
+    void age_ledger(const std::string&, const std::vector<std::string>&, std::chrono::milliseconds by) {
+        clock.advance(by);
+    }
 };
 
 }  // namespace store_conformance

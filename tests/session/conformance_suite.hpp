@@ -5,7 +5,8 @@
 // budgets, which on Redis are maxmemory's job. Each test name ends with its
 // backend. Define CONFORMANCE_BACKENDS (a list of backend types) before
 // including it; a backend offers `store` (an AnyStore), `age(payer, keys, ms)`
-// and the flags `is_redis` and `close_clears`.
+// and `age_ledger(payer, keys, ms)` (the same for ledger records), and the
+// flags `is_redis` and `close_clears`.
 #pragma once
 
 #include "conformance_backends.hpp"
@@ -416,6 +417,99 @@ TEMPLATE_TEST_CASE("conformance: an apply with a negative ttl changes nothing", 
     writes.emplace_back(SetWrite("n", "new", ttl_of(-1ms)));
     REQUIRE_THROWS_MATCHES(run(store.apply(alice, writes)), std::invalid_argument, Message("ttl must be >= 0"));
     REQUIRE(entries(store, alice) == Entries{{"k", "v"}});
+}
+
+namespace {
+
+Value ledger(AnyStore& store, std::string payer, std::string key) {
+    return run(store.get_ledger(std::move(payer), std::move(key)));
+}
+
+}  // namespace
+
+TEMPLATE_TEST_CASE("conformance: the ledger is a space no session operation reaches", "[conformance][ledger]",
+                   BACKENDS) {
+    using x402::session::LedgerWrite;
+    using x402::session::Write;
+    TestType backend;
+    auto& store = backend.store;
+    REQUIRE(store.has_ledger());
+    put(store, alice, "k", "session value");
+    std::vector<Write> writes;
+    writes.emplace_back(LedgerWrite("k", "ledger value", 60'000ms));  // the same bytes as a session key
+    writes.emplace_back(LedgerWrite("only-in-ledger", "r", 60'000ms));
+    run(store.apply(alice, writes));
+
+    REQUIRE(ledger(store, alice, "k") == "ledger value");
+    REQUIRE(ledger(store, alice, "only-in-ledger") == "r");
+    // Every session operation sees only session entries.
+    REQUIRE(get(store, alice, "k") == "session value");
+    REQUIRE(get(store, alice, "only-in-ledger") == std::nullopt);
+    REQUIRE(get_many(store, alice, {"k", "only-in-ledger"}) == std::vector<Value>{"session value", std::nullopt});
+    REQUIRE(entries(store, alice) == Entries{{"k", "session value"}});
+    REQUIRE_FALSE(erase(store, alice, "only-in-ledger"));
+    REQUIRE(erase(store, alice, "k"));
+    REQUIRE(erase_many(store, alice, {"k", "only-in-ledger"}) == 0);
+    put(store, alice, "only-in-ledger", "a session write");
+    REQUIRE(entries(store, alice) == Entries{{"only-in-ledger", "a session write"}});
+    // ... and leaves the ledger as it was.
+    REQUIRE(ledger(store, alice, "k") == "ledger value");
+    REQUIRE(ledger(store, alice, "only-in-ledger") == "r");
+    // The ledger has payers too, and session writes never reach it.
+    REQUIRE(ledger(store, bob, "k") == std::nullopt);
+    put(store, bob, "k", "bob's");
+    REQUIRE(ledger(store, bob, "k") == std::nullopt);
+}
+
+TEMPLATE_TEST_CASE("conformance: a ledger record keeps its own expiry", "[conformance][ledger][ttl]", BACKENDS) {
+    using x402::session::LedgerWrite;
+    using x402::session::SetWrite;
+    using x402::session::Write;
+    TestType backend;
+    auto& store = backend.store;
+    std::vector<Write> writes;
+    writes.emplace_back(SetWrite("k", "never expires", ttl_of(0ms)));
+    writes.emplace_back(LedgerWrite("short", "1", 10'000ms));
+    writes.emplace_back(LedgerWrite("long", "2", 100'000ms));
+    run(store.apply(alice, writes));
+    backend.age_ledger(alice, {"short", "long"}, 10'001ms);
+    REQUIRE(ledger(store, alice, "short") == std::nullopt);
+    REQUIRE(ledger(store, alice, "long") == "2");
+    // Reading it does not slide it (unlike a session get).
+    backend.age_ledger(alice, {"long"}, 89'999ms);
+    REQUIRE(ledger(store, alice, "long") == std::nullopt);
+    REQUIRE(get(store, alice, "k") == "never expires");
+    // An overwrite replaces the value and the expiry.
+    std::vector<Write> again;
+    again.emplace_back(LedgerWrite("long", "3", 5'000ms));
+    run(store.apply(alice, again));
+    REQUIRE(ledger(store, alice, "long") == "3");
+}
+
+TEMPLATE_TEST_CASE("conformance: a bad ledger write rejects the whole apply", "[conformance][ledger][apply]",
+                   BACKENDS) {
+    using x402::session::LedgerWrite;
+    using x402::session::SetWrite;
+    using x402::session::Write;
+    TestType backend;
+    auto& store = backend.store;
+    put(store, alice, "k", "v");
+    for (const auto ttl : {0ms, -1ms}) {
+        std::vector<Write> writes;
+        writes.emplace_back(SetWrite("k", "changed"));
+        writes.emplace_back(LedgerWrite("good", "1", 1'000ms));
+        writes.emplace_back(LedgerWrite("bad", "2", ttl));
+        REQUIRE_THROWS_MATCHES(run(store.apply(alice, writes)), std::invalid_argument,
+                               Message("ledger ttl must be > 0"));
+        REQUIRE(entries(store, alice) == Entries{{"k", "v"}});
+        REQUIRE(ledger(store, alice, "good") == std::nullopt);
+    }
+    // And a bad session write keeps the ledger write out.
+    std::vector<Write> writes;
+    writes.emplace_back(LedgerWrite("good", "1", 1'000ms));
+    writes.emplace_back(SetWrite("n", "new", ttl_of(-1ms)));
+    REQUIRE_THROWS_MATCHES(run(store.apply(alice, writes)), std::invalid_argument, Message("ttl must be >= 0"));
+    REQUIRE(ledger(store, alice, "good") == std::nullopt);
 }
 
 TEMPLATE_TEST_CASE("conformance: close keeps the store usable", "[conformance]", BACKENDS) {

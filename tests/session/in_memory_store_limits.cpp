@@ -235,3 +235,102 @@ TEST_CASE("options: the smallest valid values are accepted and enforced", "[in_m
 }
 
 // ---------------------------------------------------------------------------
+
+// ---------------------------------------------------------------------------
+// The ledger (LedgerWrite): outside the session's TTL, quota and LRU, with
+// bounds of its own.
+// ---------------------------------------------------------------------------
+
+namespace {
+
+using x402::session::LedgerWrite;
+using x402::session::SetWrite;
+using x402::session::Write;
+
+void record(InMemoryStore& store, const std::string& payer, std::string key, std::string value,
+            std::chrono::milliseconds ttl) {
+    std::vector<Write> writes;
+    writes.emplace_back(LedgerWrite(std::move(key), std::move(value), ttl));
+    run(store.apply(payer, std::move(writes)));
+}
+
+Value ledger(InMemoryStore& store, std::string payer, std::string key) {
+    return run(store.get_ledger(std::move(payer), std::move(key)));
+}
+
+}  // namespace
+
+TEST_CASE("ledger: the session's default ttl, quota and LRU never reach a record", "[in_memory_store][ledger]") {
+    ManualClock clock;
+    InMemoryStoreOptions options = options_of(2, 1'000ms, clock);  // two entries in all, 1 s default ttl
+    options.max_entries_per_payer = 1;
+    options.max_bytes = 64;
+    InMemoryStore store(options);
+    record(store, "0xALICE", "id", std::string(100, 'r'), 60'000ms);  // larger than max_bytes: not its budget
+    // The payer fills its quota and the store its cap, then churns: every
+    // eviction takes an entry, never the record.
+    for (int i = 0; i < 10; ++i) {
+        put(store, "0xALICE", "a" + std::to_string(i), "1");
+        put(store, "0xBOB", "b" + std::to_string(i), "2");
+    }
+    REQUIRE(store.size() == 2);
+    REQUIRE(ledger(store, "0xALICE", "id") == std::string(100, 'r'));
+    // Past the session default ttl: the entries go, the record stays.
+    clock.advance(1'001ms);
+    REQUIRE(entries(store, "0xALICE").empty());
+    REQUIRE(ledger(store, "0xALICE", "id") == std::string(100, 'r'));
+    // An apply for a payer at its quota may carry records beside its one entry.
+    std::vector<Write> writes;
+    writes.emplace_back(SetWrite("a", "1"));
+    writes.emplace_back(LedgerWrite("id2", "r2", 60'000ms));
+    run(store.apply("0xALICE", std::move(writes)));
+    REQUIRE(entries(store, "0xALICE") == Entries{{"a", "1"}});
+    REQUIRE(ledger(store, "0xALICE", "id2") == "r2");
+    // Its own expiry, on the store's clock.
+    clock.advance(59'000ms);
+    REQUIRE(ledger(store, "0xALICE", "id") == std::nullopt);
+    REQUIRE(ledger(store, "0xALICE", "id2") == "r2");
+    REQUIRE(store.ledger_size() == 1);  // the expired one was dropped, not just hidden
+}
+
+TEST_CASE("ledger: its bounds refuse an apply before anything changes", "[in_memory_store][ledger]") {
+    ManualClock clock;
+    InMemoryStoreOptions options = options_of(100, 0ms, clock);
+    options.max_ledger_records = 2;
+    options.max_ledger_bytes = 20;
+    InMemoryStore store(options);
+    record(store, "p", "one", "1", 10'000ms);   // 5 bytes
+    record(store, "p", "two", "2", 20'000ms);   // 5 bytes: two records, the cap
+    std::vector<Write> third;
+    third.emplace_back(SetWrite("k", "v"));
+    third.emplace_back(LedgerWrite("three", "3", 10'000ms));
+    REQUIRE_THROWS_MATCHES(run(store.apply("p", third)), std::length_error,
+                           Message("ledger would hold 3 records, more than max_ledger_records (2)"));
+    REQUIRE(entries(store, "p").empty());
+    REQUIRE(ledger(store, "p", "three") == std::nullopt);
+    // An overwrite is no new record; a value past the byte budget is refused.
+    record(store, "p", "one", "uno", 10'000ms);
+    REQUIRE(ledger(store, "p", "one") == "uno");
+    std::vector<Write> big;
+    big.emplace_back(LedgerWrite("two", std::string(16, 'x'), 10'000ms));
+    REQUIRE_THROWS_MATCHES(run(store.apply("p", big)), std::length_error,
+                           Message("ledger would hold 27 bytes, more than max_ledger_bytes (20)"));
+    REQUIRE(ledger(store, "p", "two") == "2");
+    // Expired records free their room: the cap counts what is held.
+    clock.advance(10'000ms);
+    run(store.apply("p", third));
+    REQUIRE(ledger(store, "p", "three") == "3");
+    REQUIRE(ledger(store, "p", "two") == "2");
+    REQUIRE(store.ledger_size() == 2);
+    // close() clears the ledger too.
+    close_store(store);
+    REQUIRE(ledger(store, "p", "two") == std::nullopt);
+    REQUIRE(store.ledger_size() == 0);
+}
+
+TEST_CASE("ledger: invalid bounds are rejected by the constructor", "[in_memory_store][ledger][options]") {
+    REQUIRE_THROWS_MATCHES(construct({.max_ledger_records = 0}), std::invalid_argument,
+                           Message("max_ledger_records must be >= 1"));
+    REQUIRE_THROWS_MATCHES(construct({.max_ledger_bytes = -1}), std::invalid_argument,
+                           Message("max_ledger_bytes must be >= 1"));
+}

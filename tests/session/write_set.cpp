@@ -82,8 +82,10 @@ Strings keys_of(const std::vector<Entry>& entries) {
 // for it must not have internal linkage (-Wsubobject-linkage).
 namespace write_set_test {
 
-/// An InMemoryStore that counts the calls of `apply`.
-class CountingApplyStore {
+/// An InMemoryStore that counts the calls of `apply`; with WithLedger false
+/// it has no get_ledger, so it is a store with apply but no ledger.
+template <bool WithLedger>
+class CountingApplyStoreOf {
 public:
     int applies = 0;
 
@@ -101,17 +103,27 @@ public:
         ++applies;
         return data_.apply(std::move(payer), std::move(writes));
     }
+    awaitable<std::optional<std::string>> get_ledger(std::string payer, std::string key)
+        requires WithLedger
+    {
+        return data_.get_ledger(std::move(payer), std::move(key));
+    }
 
 private:
     InMemoryStore data_{InMemoryStoreOptions{.ttl = 0ms}};
 };
+using CountingApplyStore = CountingApplyStoreOf<true>;
 
 }  // namespace write_set_test
 
 namespace {
 
 using write_set_test::CountingApplyStore;
+using ApplyWithoutLedgerStore = write_set_test::CountingApplyStoreOf<false>;
 static_assert(x402::session::StoreWithApply<CountingApplyStore>);
+static_assert(x402::session::StoreWithLedger<CountingApplyStore>);
+static_assert(x402::session::StoreWithApply<ApplyWithoutLedgerStore>);
+static_assert(!x402::session::StoreWithLedger<ApplyWithoutLedgerStore>);
 static_assert(!x402::session::StoreWithApply<test_stores::MinimalStore>);
 
 AnyStore seeded_store(InMemoryStoreOptions options = {}) {
@@ -375,6 +387,53 @@ TEST_CASE("commit: an empty write set or a direct session makes no store call", 
     run(commit(session));
     REQUIRE(counting->applies == 1);
     REQUIRE(run(store.get(alice, "k")) == "v");
+}
+
+TEST_CASE("commit: server records go in the same apply as the staged writes, to a store with a ledger only",
+          "[write_set][ledger]") {
+    using x402::session::LedgerWrite;
+    const std::string payer = "0xAbCdEf0123456789aBcDeF0123456789ABCDEF01";
+    const std::string storage_payer = "0xabcdef0123456789abcdef0123456789abcdef01";
+    auto counting = std::make_shared<CountingApplyStore>();
+    const AnyStore store(counting);
+    REQUIRE(store.has_ledger());
+    auto writes = std::make_shared<WriteSet>();
+    const Session session = Session::staged(payer, store, writes);
+    run(session.set("k", "v"));
+    std::vector<LedgerWrite> records{LedgerWrite("id", "answer", 60'000ms)};
+    run(commit(session, records));
+    REQUIRE(counting->applies == 1);
+    REQUIRE(writes->empty());
+    REQUIRE(run(store.get(storage_payer, "k")) == "v");
+    REQUIRE(run(store.get_ledger(storage_payer, "id")) == "answer");
+    REQUIRE(run(session.get("id")) == std::nullopt);  // a Session never reads the ledger
+    // Records alone, also from a session that is not staging; nothing at all: no call.
+    std::vector<LedgerWrite> alone{LedgerWrite("id2", "x", 1'000ms)};
+    run(commit(Session(payer, store), alone));
+    run(commit(session, {}));
+    REQUIRE(counting->applies == 2);
+    REQUIRE(run(store.get_ledger(storage_payer, "id2")) == "x");
+
+    // A store with apply but no ledger refuses records, changing nothing.
+    auto plain = std::make_shared<ApplyWithoutLedgerStore>();
+    const AnyStore plain_store(plain);
+    REQUIRE_FALSE(plain_store.has_ledger());
+    auto plain_writes = std::make_shared<WriteSet>();
+    const Session plain_session = Session::staged(payer, plain_store, plain_writes);
+    run(plain_session.set("k", "v"));
+    REQUIRE_THROWS_MATCHES(run(commit(plain_session, records)), std::logic_error,
+                           Catch::Message("store has no ledger"));
+    REQUIRE(plain->applies == 0);
+    REQUIRE(plain_writes->size() == 1);
+    REQUIRE_THROWS_MATCHES(run(plain_store.get_ledger(storage_payer, "id")), std::logic_error,
+                           Catch::Message("store has no ledger"));
+    // Without apply, a record cannot go one write at a time either.
+    auto minimal = std::make_shared<test_stores::MinimalStore>();
+    const AnyStore minimal_store(minimal);
+    std::vector<Write> mixed{SetWrite("c", "3"), LedgerWrite("id", "r", 1'000ms)};
+    REQUIRE_THROWS_MATCHES(run(minimal_store.apply_sequentially(alice, mixed)), std::logic_error,
+                           Catch::Message("a ledger write needs an atomic apply"));
+    REQUIRE(minimal->size() == 0);
 }
 
 TEST_CASE("staging: a write set belongs to one payer; a null write set is refused", "[write_set]") {

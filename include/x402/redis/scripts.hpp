@@ -121,9 +121,10 @@ while true do
 end
 )lua";
 
-// KEYS[1] index, KEYS[2..] the entry hash of each write, in order; per write
-// four ARGV: 's' or 'e', the key, the value ('' for an erase), the ttl in ms
-// ('0' for none). Applies the writes in order in one script (Redis runs a
+// KEYS[1] index, KEYS[2..] the Redis key of each write, in order (an entry
+// hash, or a ledger record's string for 'l'); per write four ARGV: 's', 'e'
+// or 'l' (a ledger record: outside the index, always with a ttl), the key,
+// the value ('' for an erase), the ttl in ms ('0' for none). Applies the writes in order in one script (Redis runs a
 // script alone: other clients see all of it or none of it). Returns how many
 // writes it applied.
 inline constexpr std::string_view apply_script_source = R"lua(
@@ -142,6 +143,8 @@ for i = 2, #KEYS do
     redis.call('ZADD', idx, 0, key)
     sets = sets + 1
     if ttl == 0 then forever = true elseif ttl > longest then longest = ttl end
+  elseif ARGV[base + 1] == 'l' then
+    redis.call('SET', KEYS[i], ARGV[base + 3], 'PX', ARGV[base + 4])
   else
     redis.call('DEL', KEYS[i])
     redis.call('ZREM', idx, key)
@@ -173,7 +176,7 @@ inline const Script& erase_script() {
     return script;
 }
 inline const Script& apply_script() {
-    static const Script script(apply_script_source, "eeb36adffb7c113ef5a9899d557166277b8e0ca7");
+    static const Script script(apply_script_source, "f450115dcb5333a2f2771701ee4800741d44f7a6");
     return script;
 }
 inline const Script& list_script() {

@@ -10,6 +10,9 @@
 //                            by bytes
 //   P:{p<hex of p>}:v:<key>  hash {v: value, t: the entry's own TTL in ms}
 //                            with PEXPIRE (none when the TTL is 0)
+//   P:{p<hex of p>}:l:<key>  string, the payer's ledger record <key>
+//                            (session::LedgerWrite), always with PEXPIRE;
+//                            never in the index, so `list` never meets it
 // The payer is hex-encoded and the key comes last after a fixed separator, so
 // no two (payer, key) pairs share a Redis key; the hash tag `{p<hex>}` puts
 // all of a payer's data in one cluster slot (a payer holding `{` or `}`, or
@@ -22,7 +25,8 @@
 //    bounded by Redis' own `maxmemory` and `maxmemory-policy`. An evicting
 //    policy (volatile-lru, allkeys-lru) suits session data alone, but then
 //    replay claims must live in a Redis of their own, since an evicted claim
-//    lets a payment in twice (RedisReplayGuard::require_durable refuses it).
+//    lets a payment in twice (RedisReplayGuard::require_durable refuses it);
+//    likewise the ledger's records (require_durable_ledger).
 //    An eviction may drop an entry's hash before its index member: `list`
 //    skips and removes such members.
 //  - Expiry uses Redis' clock (millisecond PEXPIRE) rather than an injected
@@ -53,6 +57,7 @@
 #include <x402/redis/client.hpp>
 #include <x402/redis/config.hpp>
 #include <x402/redis/error.hpp>
+#include <x402/redis/eviction.hpp>
 #include <x402/redis/reply.hpp>
 #include <x402/redis/scripts.hpp>
 #include <x402/session/store.hpp>
@@ -225,18 +230,28 @@ public:
     }
 
     /// The writes, in order, as one script: Redis runs a script alone, so
-    /// other clients see all of it or none of it (a payer's keys share one
-    /// hash tag, hence one cluster slot). Throws std::invalid_argument("ttl
-    /// must be >= 0") before any I/O. Redis does not roll a script back: only
-    /// a server failing midway (out of memory) could leave a part applied.
+    /// other clients see all of it or none of it (a payer's keys, ledger
+    /// included, share one hash tag, hence one cluster slot). Throws
+    /// std::invalid_argument("ttl must be >= 0" or "ledger ttl must be > 0")
+    /// before any I/O. Redis does not roll a script back: only a server
+    /// failing midway (out of memory) could leave a part applied.
     awaitable<void> apply(std::string payer, std::vector<session::Write> writes) {
+        for (const auto& write : writes) {
+            if (const auto* record = std::get_if<session::LedgerWrite>(&write)) session::check_ledger_write(*record);
+        }
         std::vector<std::string> keys;
         keys.reserve(writes.size() + 1);
         keys.push_back(index_key(payer));
         std::vector<std::string> args;
         args.reserve(4 * writes.size());
         for (auto& write : writes) {
-            if (auto* set = std::get_if<session::SetWrite>(&write)) {
+            if (auto* record = std::get_if<session::LedgerWrite>(&write)) {
+                keys.push_back(ledger_key(payer, record->key));
+                args.push_back("l");
+                args.push_back(std::move(record->key));
+                args.push_back(std::move(record->value));
+                args.push_back(std::to_string(std::min(record->ttl, max_ttl).count()));
+            } else if (auto* set = std::get_if<session::SetWrite>(&write)) {
                 const auto ttl = effective_ttl(set->options);
                 keys.push_back(value_key(payer, set->key));
                 args.push_back("s");
@@ -256,6 +271,29 @@ public:
         co_await eval(redis::detail::apply_script(), std::move(keys), std::move(args));
     }
 
+    /// The ledger record `key` of `payer` (session::LedgerWrite), or nullopt
+    /// once it expired; one GET, which changes nothing. Ledger records expire
+    /// by Redis' clock; a Redis that evicts could drop one early, so a server
+    /// keeping records calls require_durable_ledger() first.
+    awaitable<std::optional<std::string>> get_ledger(std::string payer, std::string key) {
+        auto client = client_;  // the store may go while this runs
+        std::string name = ledger_key(payer, key);
+        redis::Command command;
+        command.push_back("GET");
+        command.push_back(name);
+        auto reply = co_await client->execute(std::move(command), std::move(name));
+        reply.check();
+        co_return reply.as_optional_string();
+    }
+
+    /// Throws EvictionRiskError unless no master of this store's Redis may
+    /// evict keys (maxmemory unset, or policy noeviction): an evicted ledger
+    /// record (a payment identifier's answer) lets a retry run the handler
+    /// again. `hidden` says what to do when CONFIG GET is refused.
+    awaitable<void> require_durable_ledger(WhenConfigHidden hidden = WhenConfigHidden::refuse) {
+        co_await require_no_eviction(client_, "the session ledger", hidden);
+    }
+
     /// Drops the connections; the data stays in Redis. Pending operations
     /// fail with RedisConnectionError(closed); the next operation reconnects.
     awaitable<void> close() {
@@ -268,6 +306,12 @@ public:
     /// The Redis key of the entry (payer, key).
     std::string value_key(std::string_view payer, std::string_view key) const {
         std::string name = entry_prefix(payer);
+        name.append(key);
+        return name;
+    }
+    /// The Redis key of the payer's ledger record `key`.
+    std::string ledger_key(std::string_view payer, std::string_view key) const {
+        std::string name = tag_prefix(payer) + ":l:";
         name.append(key);
         return name;
     }
@@ -343,6 +387,6 @@ private:
 
 static_assert(session::StoreWithGetMany<RedisStore> && session::StoreWithSetMany<RedisStore> &&
               session::StoreWithEraseMany<RedisStore> && session::StoreWithApply<RedisStore> &&
-              session::StoreWithClose<RedisStore>);
+              session::StoreWithClose<RedisStore> && session::StoreWithLedger<RedisStore>);
 
 }  // namespace x402::redis

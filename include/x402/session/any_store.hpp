@@ -70,9 +70,21 @@ public:
         return impl_->apply(std::move(payer), std::move(writes));
     }
 
+    /// Whether the store keeps a ledger (StoreWithLedger).
+    bool has_ledger() const noexcept { return impl_->has_ledger(); }
+
+    /// The store's ledger record (see LedgerWrite). A store without a ledger
+    /// throws std::logic_error("store has no ledger") when awaited.
+    awaitable<std::optional<std::string>> get_ledger(std::string payer, std::string key) const {
+        return impl_->get_ledger(std::move(payer), std::move(key));
+    }
+
     /// NOT atomic: the writes one by one with `set` and `erase`, for a store
     /// without `apply` whose user accepts that a failure or a concurrent
-    /// reader can see a part of them. Rejects a negative TTL before the first write.
+    /// reader can see a part of them. Rejects a negative TTL, and any
+    /// LedgerWrite (std::logic_error("a ledger write needs an atomic apply"):
+    /// a record must commit with the writes it accounts for), before the
+    /// first write.
     awaitable<void> apply_sequentially(std::string payer, std::vector<Write> writes) const {
         return apply_sequentially_in(impl_, std::move(payer), std::move(writes));
     }
@@ -98,11 +110,14 @@ private:
         virtual awaitable<void> close() = 0;
         virtual bool has_apply() const noexcept = 0;
         virtual awaitable<void> apply(std::string, std::vector<Write>) = 0;
+        virtual bool has_ledger() const noexcept = 0;
+        virtual awaitable<std::optional<std::string>> get_ledger(std::string, std::string) = 0;
     };
 
     static awaitable<void> apply_sequentially_in(std::shared_ptr<Interface> impl, std::string payer,
                                                  std::vector<Write> writes) {
         for (const auto& write : writes) {
+            if (is_ledger_write(write)) throw std::logic_error("a ledger write needs an atomic apply");
             const auto* set = std::get_if<SetWrite>(&write);
             if (set != nullptr && set->options.ttl && set->options.ttl->count() < 0) {
                 throw std::invalid_argument("ttl must be >= 0");
@@ -157,6 +172,18 @@ private:
             throw std::logic_error("store has no atomic apply");
             co_return;
         }
+        bool has_ledger() const noexcept override { return StoreWithLedger<S>; }
+        awaitable<std::optional<std::string>> get_ledger(std::string payer, std::string key) override {
+            if constexpr (StoreWithLedger<S>) {
+                return store->get_ledger(std::move(payer), std::move(key));
+            } else {
+                return refuse_ledger();
+            }
+        }
+        static awaitable<std::optional<std::string>> refuse_ledger() {
+            throw std::logic_error("store has no ledger");
+            co_return std::nullopt;
+        }
 
         std::shared_ptr<S> store;
     };
@@ -165,6 +192,6 @@ private:
 };
 
 static_assert(StoreWithGetMany<AnyStore> && StoreWithSetMany<AnyStore> && StoreWithEraseMany<AnyStore> &&
-              StoreWithClose<AnyStore> && StoreWithApply<AnyStore>);
+              StoreWithClose<AnyStore> && StoreWithApply<AnyStore> && StoreWithLedger<AnyStore>);
 
 }  // namespace x402::session

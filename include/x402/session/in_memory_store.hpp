@@ -2,6 +2,7 @@
 // all payers, a sliding-window TTL and optional per-payer and byte limits.
 #pragma once
 
+#include <x402/session/detail/in_memory_ledger.hpp>
 #include <x402/session/detail/in_memory_table.hpp>
 #include <x402/session/store.hpp>
 
@@ -9,6 +10,7 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <mutex>
 #include <optional>
 #include <stdexcept>
@@ -36,6 +38,13 @@ struct InMemoryStoreOptions {
     /// Budget of payer + key + value bytes across all entries, inclusive.
     /// Unset: no budget. Must be >= 1 ("max_bytes must be >= 1").
     std::optional<std::int64_t> max_bytes{};
+    /// The ledger (LedgerWrite), apart from the limits above: most records
+    /// across all payers, expired ones not yet dropped included. Must be >= 1
+    /// ("max_ledger_records must be >= 1").
+    std::int64_t max_ledger_records = 100'000;
+    /// The ledger's budget of payer + key + value bytes. Must be >= 1
+    /// ("max_ledger_bytes must be >= 1").
+    std::int64_t max_ledger_bytes = 64 * 1024 * 1024;
     /// Where the store reads the time; empty: std::chrono::steady_clock.
     /// Must never go backwards (tests inject a manual clock here).
     std::function<std::chrono::steady_clock::time_point()> clock{};
@@ -55,7 +64,7 @@ class InMemoryStore {
 public:
     /// Throws std::invalid_argument naming the first invalid option.
     explicit InMemoryStore(InMemoryStoreOptions options = {})
-        : clock_(std::move(options.clock)), table_(checked_limits(options)) {}
+        : clock_(std::move(options.clock)), table_(checked_limits(options)), ledger_(checked_ledger_limits(options)) {}
 
     InMemoryStore(const InMemoryStore&) = delete;
     InMemoryStore& operator=(const InMemoryStore&) = delete;
@@ -122,6 +131,13 @@ public:
         co_return removed;
     }
 
+    /// The ledger record `key` of `payer` (LedgerWrite), or nullopt once it
+    /// expired; reading it changes nothing.
+    awaitable<std::optional<std::string>> get_ledger(std::string payer, std::string key) {
+        std::scoped_lock lock(mutex_);
+        co_return ledger_.get(payer, key, now());
+    }
+
     /// The writes as one atomic step under the store's lock: all or nothing.
     /// Before anything changes it throws what `set` would for any write
     /// (std::invalid_argument: negative TTL, an entry larger than
@@ -131,6 +147,9 @@ public:
     /// room under the per-payer cap by evicting the payer's own entries. For
     /// the global limits the least recently used entries (of any payer) are
     /// evicted exactly as by `set`; the applied entries themselves never are.
+    /// Ledger writes: std::invalid_argument("ledger ttl must be > 0") and
+    /// std::length_error when the ledger would pass max_ledger_records or
+    /// max_ledger_bytes (nothing of the ledger is ever evicted).
     awaitable<void> apply(std::string payer, std::vector<Write> writes) {
         apply_now(payer, writes);
         co_return;
@@ -140,6 +159,7 @@ public:
     awaitable<void> close() {
         std::scoped_lock lock(mutex_);
         table_.clear();
+        ledger_.clear();
         co_return;
     }
 
@@ -156,6 +176,12 @@ public:
         return table_.bytes();
     }
 
+    /// Ledger records held, expired ones not yet dropped included.
+    std::size_t ledger_size() const {
+        std::scoped_lock lock(mutex_);
+        return ledger_.size();
+    }
+
 private:
     /// The net effect of a write set on one key.
     struct NetWrite {
@@ -170,7 +196,14 @@ private:
         // writes are applied erases first, then sets in the order of their last write.
         using Net = NetWrite;
         std::unordered_map<std::string_view, Net> net;
+        // The ledger's net writes: the last value per key (its own key space).
+        std::map<std::string_view, const LedgerWrite*> records;
         for (std::size_t i = 0; i < writes.size(); ++i) {
+            if (const auto* record = std::get_if<LedgerWrite>(&writes[i])) {
+                check_ledger_write(*record);
+                records[record->key] = record;
+                continue;
+            }
             Net& slot = net[std::string_view(write_key(writes[i]))];
             slot.last = &writes[i];
             slot.order = i;
@@ -218,11 +251,29 @@ private:
                                         std::to_string(*limits.max_entries_per_payer) + ")");
             }
         }
+        if (!records.empty()) {
+            std::vector<std::pair<std::string_view, std::string_view>> sizes;
+            sizes.reserve(records.size());
+            for (const auto& [key, record] : records) sizes.emplace_back(key, record->value);
+            const auto [count, bytes] = ledger_.after(payer, sizes, at);
+            const auto& ledger_limits = ledger_.limits();
+            if (count > ledger_limits.max_records) {
+                throw std::length_error("ledger would hold " + std::to_string(count) +
+                                        " records, more than max_ledger_records (" +
+                                        std::to_string(ledger_limits.max_records) + ")");
+            }
+            if (bytes > ledger_limits.max_bytes) {
+                throw std::length_error("ledger would hold " + std::to_string(bytes) +
+                                        " bytes, more than max_ledger_bytes (" +
+                                        std::to_string(ledger_limits.max_bytes) + ")");
+            }
+        }
         for (const auto key : erases) table_.erase(payer, key, at);
         for (const Net* slot : sets) {
             const auto& set = std::get<SetWrite>(*slot->last);
             table_.set(payer, set.key, set.value, slot->ttl, at);
         }
+        for (const auto& [key, record] : records) ledger_.put(payer, record->key, record->value, record->ttl, at);
     }
 
     static detail::InMemoryTable::Limits checked_limits(const InMemoryStoreOptions& options) {
@@ -241,6 +292,15 @@ private:
             limits.max_entries_per_payer = static_cast<std::size_t>(*options.max_entries_per_payer);
         }
         if (options.max_bytes) limits.max_bytes = static_cast<std::size_t>(*options.max_bytes);
+        return limits;
+    }
+
+    static detail::InMemoryLedger::Limits checked_ledger_limits(const InMemoryStoreOptions& options) {
+        if (options.max_ledger_records < 1) throw std::invalid_argument("max_ledger_records must be >= 1");
+        if (options.max_ledger_bytes < 1) throw std::invalid_argument("max_ledger_bytes must be >= 1");
+        detail::InMemoryLedger::Limits limits;
+        limits.max_records = static_cast<std::size_t>(options.max_ledger_records);
+        limits.max_bytes = static_cast<std::size_t>(options.max_ledger_bytes);
         return limits;
     }
 
@@ -266,10 +326,11 @@ private:
     std::function<std::chrono::steady_clock::time_point()> clock_;
     mutable std::mutex mutex_;
     detail::InMemoryTable table_;
+    detail::InMemoryLedger ledger_;
 };
 
 static_assert(StoreWithGetMany<InMemoryStore> && StoreWithSetMany<InMemoryStore> &&
               StoreWithEraseMany<InMemoryStore> && StoreWithClose<InMemoryStore> &&
-              StoreWithApply<InMemoryStore>);
+              StoreWithApply<InMemoryStore> && StoreWithLedger<InMemoryStore>);
 
 }  // namespace x402::session

@@ -258,4 +258,22 @@ inline awaitable<void> commit(Session session) {
     writes->discard_first(count);
 }
 
+/// As commit(session), with the server's own `records` for the session's
+/// payer in the same atomic apply (the staged writes first), so a record
+/// exists exactly when the writes it accounts for do. Also for a session
+/// that is not staging. Throws std::logic_error("store has no ledger"),
+/// changing nothing, when records are given to a store without a ledger.
+inline awaitable<void> commit(Session session, std::vector<LedgerWrite> records) {
+    if (!records.empty() && !session.store().has_ledger()) throw std::logic_error("store has no ledger");
+    const std::shared_ptr<WriteSet> writes = session.write_set();
+    std::vector<Write> staged;
+    if (writes) staged = writes->writes();
+    const std::size_t count = staged.size();
+    staged.reserve(count + records.size());
+    for (auto& record : records) staged.emplace_back(std::move(record));
+    if (staged.empty()) co_return;
+    co_await session.store().apply(session.storage_payer(), std::move(staged));
+    if (writes) writes->discard_first(count);
+}
+
 }  // namespace x402::session

@@ -8,6 +8,7 @@
 #include <concepts>
 #include <cstddef>
 #include <optional>
+#include <stdexcept>
 #include <string>
 #include <type_traits>
 #include <utility>
@@ -108,17 +109,52 @@ struct EraseWrite {
     friend bool operator==(const EraseWrite&, const EraseWrite&) = default;
 };
 
+/// One staged write to the payer's ledger: the server's own record `key`
+/// (a payment identifier's answer; later credits, entitlements, sign-in
+/// nonces) holding `value`, which expires `ttl` after the write.
+///
+/// The ledger is a space of its own beside the payer's session entries: no
+/// Session operation reaches it (WriteSet stages only SetWrite and
+/// EraseWrite), `list` never shows it, a ledger key never collides with a
+/// session key of the same bytes, and the store's default TTL, per-payer cap
+/// and LRU do not apply to it. Only `apply` writes it, so a record and the
+/// handler's writes commit together; `get_ledger` (StoreWithLedger) reads it.
+/// A ttl <= 0 is rejected with std::invalid_argument("ledger ttl must be >
+/// 0"): every record expires. Not an aggregate, for the g++ 12 reason given
+/// at ListOptions.
+struct LedgerWrite {
+    LedgerWrite() noexcept {}
+    LedgerWrite(std::string record_key, std::string record_value, std::chrono::milliseconds record_ttl) noexcept
+        : key(std::move(record_key)), value(std::move(record_value)), ttl(record_ttl) {}
+
+    std::string key;
+    std::string value;
+    std::chrono::milliseconds ttl{};
+
+    friend bool operator==(const LedgerWrite&, const LedgerWrite&) = default;
+};
+
 /// One write of an atomic `apply`. The extension point for conditional writes
 /// (a counter with a floor, a compare-and-set): each becomes one more
 /// alternative here, evaluated by `apply` against the state the earlier writes
 /// of the same call leave, and a failed condition makes the whole call throw
 /// before anything changes. Every visitor of a Write is exhaustive, so a new
 /// alternative does not compile until every store and the write set handle it.
-using Write = std::variant<SetWrite, EraseWrite>;
+using Write = std::variant<SetWrite, EraseWrite, LedgerWrite>;
 
-/// The key a write is about.
+/// The key a write is about: a session key, or a ledger key for a
+/// LedgerWrite (the two spaces are separate; see is_ledger_write).
 inline const std::string& write_key(const Write& write) noexcept {
     return std::visit([](const auto& w) -> const std::string& { return w.key; }, write);
+}
+
+/// True for a write to the payer's ledger rather than to its session entries.
+inline bool is_ledger_write(const Write& write) noexcept { return std::holds_alternative<LedgerWrite>(write); }
+
+/// Throws std::invalid_argument("ledger ttl must be > 0") unless `write`'s
+/// ttl is positive; every store checks it before changing anything.
+inline void check_ledger_write(const LedgerWrite& write) {
+    if (write.ttl.count() <= 0) throw std::invalid_argument("ledger ttl must be > 0");
 }
 
 /// A session backend: `(payer, key) -> value` with the four required
@@ -162,6 +198,15 @@ concept StoreWithEraseMany = Store<S> && requires(S& store, std::string payer,
 template <class S>
 concept StoreWithApply = Store<S> && requires(S& store, std::string payer, std::vector<Write> writes) {
     { store.apply(payer, writes) } -> std::same_as<awaitable<void>>;
+};
+
+/// The optional ledger (see LedgerWrite): `apply` writes its records and
+/// `get_ledger` reads one, the live value or nullopt. Stores without it may
+/// still be used for sessions; a server feature that keeps records (payment
+/// identifiers) needs it.
+template <class S>
+concept StoreWithLedger = StoreWithApply<S> && requires(S& store, std::string payer, std::string key) {
+    { store.get_ledger(payer, key) } -> std::same_as<awaitable<std::optional<std::string>>>;
 };
 
 /// The optional `close`: releases what the store holds (connections, data).
