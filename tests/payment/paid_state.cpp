@@ -14,7 +14,11 @@
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/redirect_error.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
 
+#include <algorithm>
 #include <cstdint>
 #include <map>
 #include <memory>
@@ -376,4 +380,214 @@ TEST_CASE("paid state: a payment buys only the resource it names, and a mismatch
     // Still good for what it was made for.
     auto served = test_support::run(hook.run(valid_input(), route_of("v2-valid"), handler));
     CHECK(served.served());
+}
+
+// --- Payment identifiers: a retry gets the first answer -----------------------
+
+namespace paid_state_test {
+
+const std::string retry_id = "retry_0123456789abcdef";
+
+/// The vector's payment carrying the payment-identifier extension, as the
+/// official client sends it (the server's declaration with the id added).
+json with_identifier(json payment, const std::string& id) {
+    json extension = xp::payment_identifier_declaration(false);
+    extension["info"]["id"] = id;
+    payment["extensions"] = json{{"payment-identifier", std::move(extension)}};
+    return payment;
+}
+
+/// Another signed payment of the same payer (a new nonce): the scripted
+/// verifier accepts it; its replay claim is its own.
+json another_payment(json payment, const std::string& nonce_digit = "1") {
+    std::string nonce = payment["payload"]["authorization"]["nonce"].get<std::string>();
+    nonce.back() = nonce_digit.front();
+    payment["payload"]["authorization"]["nonce"] = nonce;
+    return payment;
+}
+
+xp::PaymentHookOptions identifier_options(xp::PaymentIdentifierUse use = xp::PaymentIdentifierUse::optional) {
+    xp::PaymentHookOptions options;
+    options.payment_identifier = use;
+    options.clock = [now = x402_test::verify_at("v2-valid")] { return now; };  // records kept 50 s
+    return options;
+}
+
+std::optional<std::string> ledger_record(const SessionPlugin& sessions, const std::string& id) {
+    return test_support::run(
+        sessions.store().get_ledger(xs::detail::normalise_payer(payer_address), "payment-identifier:" + id));
+}
+
+}  // namespace paid_state_test
+
+TEST_CASE("payment identifier: a retry gets the first answer without a second run or settlement",
+          "[security][paid][payment_identifier]") {
+    SessionPlugin sessions = seeded_sessions();
+    ScriptedVerifierDouble verifier;
+    Hook hook(sessions, verifier, guard(), identifier_options());
+    WritingHandler handler{verifier.calls};
+    xp::RouteRequirements route = route_of("v2-valid");
+    route.request_fingerprint = "get-content {\"topic\":\"a\"}";
+    const json payment = with_identifier(x402_test::decoded("v2-valid"), retry_id);
+
+    auto first = test_support::run(hook.run(input_of(payment), route, handler));
+    REQUIRE(first.served());
+    CHECK_FALSE(first.replayed());
+    CHECK(*verifier.calls == std::vector<std::string>{"verify", "handler", "settle"});
+    const Snapshot after_first = snapshot(sessions.store());
+    REQUIRE(ledger_record(sessions, retry_id));
+
+    // The connection dropped; the client sends the same payment again.
+    auto retry = test_support::run(hook.run(input_of(payment), route, handler));
+    REQUIRE(retry.served());
+    CHECK(retry.replayed());
+    CHECK(retry.result() == "served");
+    CHECK(retry.settlement().value().transaction == "0xfeed");
+    CHECK(retry.payer() == payer_address);
+    CHECK(retry.response_header());
+    CHECK(*verifier.calls == std::vector<std::string>{"verify", "handler", "settle"});  // nothing ran again
+    CHECK(snapshot(sessions.store()) == after_first);  // and the record is in no session's view
+
+    // A newly signed payment with the same identifier proves the payer by
+    // verifying and gets the same answer; it is not charged, so it is unclaimed.
+    const json resigned = another_payment(payment);
+    auto again = test_support::run(hook.run(input_of(resigned), route, handler));
+    REQUIRE(again.served());
+    CHECK(again.replayed());
+    CHECK(*verifier.calls == std::vector<std::string>{"verify", "handler", "settle", "verify"});
+    json resigned_alone = resigned;
+    resigned_alone.erase("extensions");
+    auto fresh = test_support::run(hook.run(input_of(resigned_alone), route, handler));
+    CHECK(fresh.served());
+    CHECK_FALSE(fresh.replayed());
+
+    // The same identifier for another request (or another price) is a conflict.
+    xp::RouteRequirements other = route;
+    other.request_fingerprint = "get-content {\"topic\":\"b\"}";
+    auto conflict = test_support::run(hook.run(input_of(payment), other, handler));
+    REQUIRE(conflict.refused());
+    CHECK(conflict.refusal().reason == "payment_identifier_conflict");
+    CHECK(conflict.refusal().message == "payment-identifier: already used for a different request");
+    CHECK(conflict.refusal().http_status == 409);
+
+    // Another payer's identical identifier is theirs alone: it runs.
+    json theirs = another_payment(payment, "2");
+    theirs["payload"]["authorization"]["from"] = bystander;
+    verifier.calls->clear();
+    auto other_payer = test_support::run(hook.run(input_of(theirs), route, handler));
+    REQUIRE(other_payer.served());
+    CHECK_FALSE(other_payer.replayed());
+    CHECK(*verifier.calls == std::vector<std::string>{"verify", "handler", "settle"});
+}
+
+TEST_CASE("payment identifier: missing or malformed is refused before verification and consumes nothing",
+          "[security][paid][payment_identifier]") {
+    SessionPlugin sessions = seeded_sessions();
+    const Snapshot before = snapshot(sessions.store());
+    ScriptedVerifierDouble verifier;
+    Hook hook(sessions, verifier, guard(), identifier_options(xp::PaymentIdentifierUse::required));
+    WritingHandler handler{verifier.calls};
+
+    auto missing = test_support::run(hook.run(valid_input(), route_of("v2-valid"), handler));
+    REQUIRE(missing.refused());
+    CHECK(missing.refusal().reason == "payment_identifier_required");
+    CHECK(missing.refusal().http_status == 400);
+    // Every 402 declares the extension, as the client helpers expect.
+    const json declared = xp::to_json(missing.refusal().payment_required).at("extensions").at("payment-identifier");
+    CHECK(declared.at("info") == json{{"required", true}});
+
+    for (const std::string& bad : {std::string("short"), std::string(129, 'a'), std::string("has space_0123456789")}) {
+        auto malformed = test_support::run(
+            hook.run(input_of(with_identifier(x402_test::decoded("v2-valid"), bad)), route_of("v2-valid"), handler));
+        REQUIRE(malformed.refused());
+        CHECK(malformed.refusal().reason == "invalid_payment_identifier");
+        CHECK(malformed.refusal().http_status == 400);
+    }
+    CHECK(verifier.calls->empty());
+    CHECK(snapshot(sessions.store()) == before);
+    // The payment was not consumed: with an identifier it is served.
+    auto served = test_support::run(
+        hook.run(input_of(with_identifier(x402_test::decoded("v2-valid"), retry_id)), route_of("v2-valid"), handler));
+    CHECK(served.served());
+}
+
+TEST_CASE("payment identifier: only a settled answer is recorded", "[security][paid][payment_identifier]") {
+    SessionPlugin sessions = seeded_sessions();
+    ScriptedVerifierDouble verifier;
+    xp::SettleResponse refused;
+    refused.success = false;
+    refused.error_reason = "invalid_exact_evm_transaction_failed";
+    verifier.settle_answer = refused;
+    Hook hook(sessions, verifier, guard(), identifier_options());
+    WritingHandler handler{verifier.calls};
+    const json payment = with_identifier(x402_test::decoded("v2-valid"), retry_id);
+    auto unsettled = test_support::run(hook.run(input_of(payment), route_of("v2-valid"), handler));
+    REQUIRE(unsettled.refused());
+    CHECK_FALSE(ledger_record(sessions, retry_id));
+    // The retry with a new payment runs for real (nothing was recorded).
+    hook.verifier().settle_answer = ScriptedVerifierDouble::settled();
+    auto retry = test_support::run(hook.run(input_of(another_payment(payment)), route_of("v2-valid"), handler));
+    REQUIRE(retry.served());
+    CHECK_FALSE(retry.replayed());
+    CHECK(std::count(verifier.calls->begin(), verifier.calls->end(), "handler") == 2);
+    CHECK(ledger_record(sessions, retry_id));
+}
+
+TEST_CASE("payment identifier: before_handler records the answer too", "[security][paid][payment_identifier]") {
+    SessionPlugin sessions = seeded_sessions();
+    ScriptedVerifierDouble verifier;
+    Hook hook(sessions, verifier, guard(), identifier_options());
+    WritingHandler handler{verifier.calls};
+    xp::RouteRequirements route = route_of("v2-valid");
+    route.settlement = xp::Settlement::before_handler;
+    const json payment = with_identifier(x402_test::decoded("v2-valid"), retry_id);
+    REQUIRE(test_support::run(hook.run(input_of(payment), route, handler)).served());
+    auto retry = test_support::run(hook.run(input_of(payment), route, handler));
+    REQUIRE(retry.served());
+    CHECK(retry.replayed());
+    CHECK(*verifier.calls == std::vector<std::string>{"verify", "settle", "handler"});
+}
+
+TEST_CASE("payment identifier: concurrent duplicates run the handler once", "[security][paid][payment_identifier]") {
+    SessionPlugin sessions = seeded_sessions();
+    ScriptedVerifierDouble verifier;
+    Hook hook(sessions, verifier, guard(), identifier_options());
+    boost::asio::io_context io;
+    // The first call's handler waits on this timer until the test lets it go.
+    auto release = std::make_shared<boost::asio::steady_timer>(io, boost::asio::steady_timer::time_point::max());
+    auto calls = verifier.calls;
+    auto handler = [calls, release]() -> awaitable<std::string> {
+        calls->push_back("handler");
+        boost::system::error_code ignored;
+        co_await release->async_wait(boost::asio::redirect_error(boost::asio::use_awaitable, ignored));
+        co_return std::string("served");
+    };
+    const json payment = with_identifier(x402_test::decoded("v2-valid"), retry_id);
+    using Outcome = xp::PaymentOutcome<std::string>;
+    std::vector<std::optional<Outcome>> outcomes(3);
+    const auto keep = [&outcomes](std::size_t i) {
+        return [&outcomes, i](std::exception_ptr error, Outcome outcome) {
+            if (!error) outcomes[i] = std::move(outcome);
+        };
+    };
+    boost::asio::co_spawn(io, hook.run(input_of(payment), route_of("v2-valid"), handler), keep(0));
+    while (std::count(calls->begin(), calls->end(), "handler") == 0) REQUIRE(io.run_one() == 1);
+    // While it runs: the same payment, and another payment with the same identifier.
+    boost::asio::co_spawn(io, hook.run(input_of(payment), route_of("v2-valid"), handler), keep(1));
+    boost::asio::co_spawn(io, hook.run(input_of(another_payment(payment)), route_of("v2-valid"), handler), keep(2));
+    while (!outcomes[1] || !outcomes[2]) REQUIRE(io.run_one() == 1);
+    for (std::size_t i : {1, 2}) {
+        REQUIRE(outcomes[i]->refused());
+        CHECK(outcomes[i]->refusal().reason == "payment_identifier_conflict");
+        CHECK(outcomes[i]->refusal().message == "payment-identifier: a request with this identifier is still running");
+        CHECK(outcomes[i]->refusal().http_status == 409);
+    }
+    release->cancel();
+    io.run();
+    REQUIRE(outcomes[0]);
+    CHECK(outcomes[0]->served());
+    CHECK(*calls == std::vector<std::string>{"verify", "handler", "settle"});
+    // Once it finished, the duplicate gets its answer.
+    auto retry = test_support::run(hook.run(input_of(payment), route_of("v2-valid"), handler));
+    CHECK(retry.replayed());
 }

@@ -12,6 +12,7 @@
 #include <x402/payment/error.hpp>
 #include <x402/payment/headers.hpp>
 #include <x402/payment/matching.hpp>
+#include <x402/payment/payment_identifier.hpp>
 #include <x402/payment/replay_guard.hpp>
 #include <x402/payment/types.hpp>
 #include <x402/payment/verifier.hpp>
@@ -19,6 +20,11 @@
 #include <x402/session/plugin.hpp>
 
 #include <cstdint>
+#include <chrono>
+#include <algorithm>
+#include <limits>
+#include <unordered_set>
+#include <mutex>
 #include <functional>
 #include <map>
 #include <memory>
@@ -65,6 +71,14 @@ struct RouteRequirements {
     json extensions = nullptr;
     /// When the payment is settled.
     Settlement settlement = Settlement::after_handler;
+    /// Whether the route takes payment identifiers (idempotent retries);
+    /// unset: PaymentHookOptions::payment_identifier.
+    std::optional<PaymentIdentifierUse> payment_identifier{};
+    /// This request as a retry must repeat it: the tool and its arguments,
+    /// or the method, target and body. The hook adds the requirements (the
+    /// price). Two requests with one payment identifier and different
+    /// fingerprints conflict (409).
+    std::string request_fingerprint;
 };
 
 /// Where the request's payment is: HTTP headers or MCP `_meta["x402/payment"]`.
@@ -142,6 +156,11 @@ struct PaymentRefusal {
     PaymentRequired payment_required;
     /// The failed settlement, when settlement was what failed.
     std::optional<SettleResponse> settlement;
+    /// The HTTP status to answer with: 402, or 400 / 409 for a payment
+    /// identifier that is missing or malformed / in conflict, which paying
+    /// again would not cure (an MCP server answers a tool error instead of
+    /// the payment-required one).
+    unsigned http_status = 402;
 
     /// v2: the PAYMENT-REQUIRED header; v1 has none (the body carries it).
     std::optional<HttpHeader> header() const {
@@ -176,6 +195,14 @@ public:
         outcome.x402_version_ = x402_version;
         return outcome;
     }
+    /// A retry with a payment identifier: the first request's result and
+    /// settlement, from the record; the handler did not run again and
+    /// nothing was settled now.
+    static PaymentOutcome replayed(T result, std::string payer, SettleResponse settlement, int x402_version) {
+        PaymentOutcome outcome = paid(std::move(result), std::move(payer), std::move(settlement), x402_version);
+        outcome.replayed_ = true;
+        return outcome;
+    }
     /// The handler ran and its result is marked failed: nothing was settled
     /// or committed.
     static PaymentOutcome not_charged(T result) {
@@ -192,6 +219,8 @@ public:
     /// True when the handler's result may be sent (free route, or paid and settled).
     bool served() const noexcept { return state_.index() == 1; }
     bool refused() const noexcept { return state_.index() == 2; }
+    /// Served from a payment identifier's record (see `replayed`).
+    bool replayed() const noexcept { return replayed_; }
 
     /// The handler's result; throws std::logic_error when refused.
     T& result() {
@@ -222,6 +251,7 @@ private:
     std::optional<std::string> payer_;
     std::optional<SettleResponse> settlement_;
     int x402_version_ = 2;
+    bool replayed_ = false;
 };
 
 /// How the staged session writes of an after_handler route reach the store.
@@ -247,6 +277,18 @@ struct PaymentHookOptions {
     /// before verification: its replay claim would be held that long, so a
     /// payer choosing validBefore = 2^256-1 would pin it forever.
     std::uint64_t max_clock_skew_seconds = 30;
+    /// Whether routes that do not say (RouteRequirements::payment_identifier)
+    /// take payment identifiers. Not off: the store needs a ledger
+    /// (session::StoreWithLedger), where the answers are recorded.
+    PaymentIdentifierUse payment_identifier = PaymentIdentifierUse::off;
+};
+
+/// A handler result a payment identifier's record can hold: JSON both ways
+/// (nlohmann's to_json / from_json).
+template <class T>
+concept RecordableResult = requires(const T& result, const json& record) {
+    json(result);
+    record.get<T>();
 };
 
 /// A result predicate that marks nothing failed.
@@ -319,6 +361,17 @@ public:
             co_return Outcome::free(std::move(result));
         }
 
+        const PaymentIdentifierUse identifiers = route.payment_identifier.value_or(options_.payment_identifier);
+        if (identifiers != PaymentIdentifierUse::off) {
+            if (!RecordableResult<T>)
+                throw std::logic_error("x402::payment::PaymentHook: payment identifiers need a handler result that "
+                                       "converts to and from JSON");
+            if (!sessions_.store().has_ledger())
+                throw std::logic_error("x402::payment::PaymentHook: payment identifiers need a store with a ledger");
+            if (!route.extensions.is_object()) route.extensions = json::object();
+            route.extensions[std::string(payment_identifier_extension)] =
+                payment_identifier_declaration(identifiers == PaymentIdentifierUse::required);
+        }
         const int fallback_version = input.transport_version().value_or(route.x402_version);
         auto decoded = input.decode();
         if (!decoded) co_return Outcome::refused(refuse(route, fallback_version, decoded.error()));
@@ -349,6 +402,47 @@ public:
             if (requirements.mime_type.empty()) requirements.mime_type = route.resource->mime_type;
         }
 
+        // A payment identifier is looked up before verification and the
+        // replay claim: a retry of a settled request is answered from its
+        // record, and a request still running with it is refused (409).
+        std::optional<Identified> identified;
+        if (identifiers != PaymentIdentifierUse::off) {
+            auto id = payment_identifier_of(payment);
+            if (!id) co_return Outcome::refused(refuse(route, version, id.error(), 400));
+            const std::optional<std::string> signer = claimed_payer(payment);
+            if (!*id && identifiers == PaymentIdentifierUse::required) {
+                const Error missing(reason::payment_identifier_required,
+                                    "payment-identifier: this route requires one in the payment's extensions");
+                co_return Outcome::refused(refuse(route, version, missing, 400));
+            }
+            // Without a signer the payment is not EIP-3009, which the replay
+            // step below refuses; it has no record to find either.
+            if (*id && signer) {
+                identify(identified.emplace(), **id, *signer, route, requirements, payment);
+                if (!identified->hold.try_hold(inflight_, identified->storage_payer + '\n' + identified->ledger_key)) {
+                    const Error running(reason::payment_identifier_conflict,
+                                        "payment-identifier: a request with this identifier is still running");
+                    co_return Outcome::refused(refuse(route, version, running, 409));
+                }
+                std::optional<std::string> record;
+                bool lookup_failed = false;
+                try {
+                    record = co_await sessions_.store().get_ledger(identified->storage_payer, identified->ledger_key);
+                } catch (...) {
+                    lookup_failed = true;
+                }
+                if (lookup_failed) {
+                    const Error failed(reason::unexpected_verify_error, "payment-identifier: the ledger lookup failed");
+                    co_return Outcome::refused(refuse(route, version, failed));
+                }
+                if (record) {
+                    auto answered = co_await answer_from_record<T>(*identified, *record, route, version, payment,
+                                                                   requirements);
+                    co_return std::move(answered);
+                }
+            }
+        }
+
         // The replay claim comes from the fields the verifier checks; how long
         // it is held (validBefore) is bounded by what the route advertises.
         // Fields that do not parse are the verifier's to refuse, with its reason.
@@ -358,30 +452,9 @@ public:
                 co_return Outcome::refused(refuse(route, version, *too_far));
         }
 
-        std::optional<VerifyResponse> verdict;
-        try {
-            verdict = co_await verifier_.verify(payment, requirements);
-        } catch (...) {
-            verdict.reset();
-        }
-        if (!verdict) {
-            const Error failed(reason::unexpected_verify_error, "verify: the verifier failed");
-            co_return Outcome::refused(refuse(route, version, failed));
-        }
-        if (!verdict->is_valid) {
-            const Error invalid(verdict->invalid_reason.value_or(std::string(reason::unexpected_verify_error)),
-                                verdict->invalid_message.value_or("verify: payment is not valid"));
-            co_return Outcome::refused(refuse(route, version, invalid));
-        }
-        // The payer: the verifier's, falling back to authorization.from (the
-        // same by construction for EIP-3009); a verifier naming someone other
-        // than the signer of this payload is not trusted.
-        const std::optional<std::string> claimed = claimed_payer(payment);
-        const std::string payer = verdict->payer ? *verdict->payer : claimed.value_or("");
-        if (payer.empty() || (claimed && session::detail::normalise_payer(*claimed) != session::detail::normalise_payer(payer))) {
-            const Error inconsistent(reason::unexpected_verify_error, "verify: the payer is not the payment's signer");
-            co_return Outcome::refused(refuse(route, version, inconsistent));
-        }
+        Result<std::string> verified_payer = co_await verify(payment, requirements);
+        if (!verified_payer) co_return Outcome::refused(refuse(route, version, verified_payer.error()));
+        const std::string payer = std::move(*verified_payer);
 
         if (!claim) {
             const Error unguarded(reason::unsupported_payload_type, "replay: only EIP-3009 payments can be guarded");
@@ -416,6 +489,17 @@ public:
                 co_return Outcome::refused(refuse_settled(route, version, std::move(settlement),
                                                           reason::handler_failed_after_settlement,
                                                           "handler: failed after the payment settled"));
+            // The handler's writes went straight to the store; its record goes
+            // alone. If that fails the call is still served (it ran and was
+            // paid for); only a retry would then run it again.
+            if (identified) {
+                try {
+                    std::vector<session::LedgerWrite> records;
+                    records.push_back(make_record(*identified, *result, settlement, payer, version, claim->second));
+                    co_await session::commit(sessions_.session_for(verified), std::move(records));
+                } catch (...) {
+                }
+            }
             co_return Outcome::paid(std::move(*result), payer, std::move(settlement), version);
         }
 
@@ -429,7 +513,9 @@ public:
 
         bool committed = false;
         try {
-            co_await commit_writes(sessions_.staged_session_for(verified, writes));
+            std::vector<session::LedgerWrite> records;
+            if (identified) records.push_back(make_record(*identified, result, settlement, payer, version, claim->second));
+            co_await commit_writes(sessions_.staged_session_for(verified, writes), std::move(records));
             committed = true;
         } catch (...) {
         }
@@ -451,14 +537,154 @@ private:
                          std::to_string(options_.max_clock_skew_seconds) + " s ahead of now");
     }
 
-    awaitable<void> commit_writes(session::Session session) const {
+    /// The staged writes and the records (a store without apply has no
+    /// ledger, so records come only with an atomic commit).
+    awaitable<void> commit_writes(session::Session session, std::vector<session::LedgerWrite> records) const {
         if (options_.commit == CommitMode::sequential && !session.store().has_apply()) {
             const auto& writes = session.write_set();
             co_await session.store().apply_sequentially(session.storage_payer(), writes->writes());
             writes->discard_first(writes->size());
             co_return;
         }
-        co_await session::commit(std::move(session));
+        co_await session::commit(std::move(session), std::move(records));
+    }
+
+    /// Verifies; the payer, or the refusal's Error.
+    awaitable<Result<std::string>> verify(const PaymentPayload& payment, const PaymentRequirements& requirements) {
+        std::optional<VerifyResponse> verdict;
+        try {
+            verdict = co_await verifier_.verify(payment, requirements);
+        } catch (...) {
+            verdict.reset();
+        }
+        if (!verdict) co_return Error(reason::unexpected_verify_error, "verify: the verifier failed");
+        if (!verdict->is_valid)
+            co_return Error(verdict->invalid_reason.value_or(std::string(reason::unexpected_verify_error)),
+                            verdict->invalid_message.value_or("verify: payment is not valid"));
+        // The payer: the verifier's, falling back to authorization.from (the
+        // same by construction for EIP-3009); a verifier naming someone other
+        // than the signer of this payload is not trusted.
+        const std::optional<std::string> claimed = claimed_payer(payment);
+        std::string payer = verdict->payer ? *verdict->payer : claimed.value_or("");
+        if (payer.empty() ||
+            (claimed && session::detail::normalise_payer(*claimed) != session::detail::normalise_payer(payer)))
+            co_return Error(reason::unexpected_verify_error, "verify: the payer is not the payment's signer");
+        co_return payer;
+    }
+
+    /// Keeps (storage payer, identifier) marked as running in one hook while
+    /// it is held, so a concurrent duplicate is refused rather than run.
+    class InflightHold {
+    public:
+        using Registry = std::pair<std::mutex, std::unordered_set<std::string>>;
+
+        InflightHold() = default;
+        InflightHold(const InflightHold&) = delete;
+        InflightHold& operator=(const InflightHold&) = delete;
+        ~InflightHold() {
+            if (!registry_) return;
+            std::scoped_lock lock(registry_->first);
+            registry_->second.erase(key_);
+        }
+
+        bool try_hold(const std::shared_ptr<Registry>& registry, std::string key) {
+            std::scoped_lock lock(registry->first);
+            if (!registry->second.insert(key).second) return false;
+            registry_ = registry;
+            key_ = std::move(key);
+            return true;
+        }
+
+    private:
+        std::shared_ptr<Registry> registry_;
+        std::string key_;
+    };
+
+    /// A request that carries a payment identifier.
+    struct Identified {
+        /// The signer's storage form: records are the payer's own.
+        std::string storage_payer;
+        /// "payment-identifier:<id>" in the payer's ledger.
+        std::string ledger_key;
+        /// The request and the requirements it is paid by.
+        std::string fingerprint;
+        /// The payment as canonical JSON: equal for the same signed payment.
+        std::string payload;
+        InflightHold hold;
+    };
+
+    static void identify(Identified& identified, const std::string& id, const std::string& signer,
+                         const RouteRequirements& route, const PaymentRequirements& requirements,
+                         const PaymentPayload& payment) {
+        identified.storage_payer = session::detail::normalise_payer(signer);
+        identified.ledger_key = "payment-identifier:" + id;
+        identified.fingerprint =
+            json{{"request", route.request_fingerprint}, {"requirements", to_json(requirements, payment.x402_version)}}
+                .dump();
+        identified.payload = to_json(payment).dump();
+    }
+
+    /// The ledger record of a settled request: what a retry needs to get
+    /// the same answer. Kept until the payment's validBefore (at least 1 s).
+    template <class T>
+    session::LedgerWrite make_record(const Identified& identified, const T& result, const SettleResponse& settlement,
+                                     const std::string& payer, int version, std::uint64_t valid_before) const {
+        json record = {{"fingerprint", identified.fingerprint}, {"payload", identified.payload}, {"payer", payer},
+                       {"x402Version", version}, {"settlement", to_json(settlement)}};
+        if constexpr (RecordableResult<T>) {
+            record["result"] = json(result);
+        }
+        const std::uint64_t now = options_.clock();
+        const std::uint64_t left = valid_before > now ? valid_before - now : 0;
+        const auto ttl = std::chrono::seconds(static_cast<std::int64_t>(std::max<std::uint64_t>(
+            1, std::min<std::uint64_t>(left, static_cast<std::uint64_t>(std::numeric_limits<std::int32_t>::max())))));
+        return session::LedgerWrite(identified.ledger_key, record.dump(), ttl);
+    }
+
+    /// A retry with a recorded identifier: the first answer, if this is the
+    /// same request by the same payer; else a 409.
+    template <class T>
+    awaitable<PaymentOutcome<T>> answer_from_record(const Identified& identified, const std::string& stored,
+                                                    const RouteRequirements& route, int version,
+                                                    const PaymentPayload& payment,
+                                                    const PaymentRequirements& requirements) {
+        using Outcome = PaymentOutcome<T>;
+        const json record = json::parse(stored, nullptr, false);
+        std::optional<Outcome> replay;
+        bool same_payment = false;
+        if constexpr (RecordableResult<T>) {
+            try {
+                same_payment = record.at("payload").get<std::string>() == identified.payload;
+                auto settlement = parse_settle_response(record.at("settlement"));
+                if (!settlement) throw std::invalid_argument(settlement.error().message());
+                if (record.at("fingerprint").get<std::string>() != identified.fingerprint) {
+                    const Error other(reason::payment_identifier_conflict,
+                                      "payment-identifier: already used for a different request");
+                    co_return Outcome::refused(refuse(route, version, other, 409));
+                }
+                replay = Outcome::replayed(record.at("result").get<T>(), record.at("payer").get<std::string>(),
+                                           std::move(*settlement), record.at("x402Version").get<int>());
+            } catch (const std::exception&) {
+                replay.reset();
+            }
+        }
+        if (!replay) {
+            const Error unreadable(reason::unexpected_verify_error, "payment-identifier: its record is unreadable");
+            co_return Outcome::refused(refuse(route, version, unreadable));
+        }
+        // The same signed payment: whoever holds it could have sent the first
+        // request, so it gets that answer. Another payment must prove (by
+        // verifying) that it comes from the same payer; it is not charged.
+        if (!same_payment) {
+            Result<std::string> payer = co_await verify(payment, requirements);
+            if (!payer) co_return Outcome::refused(refuse(route, version, payer.error()));
+            if (session::detail::normalise_payer(*payer) != identified.storage_payer) {
+                const Error other(reason::payment_identifier_conflict,
+                                  "payment-identifier: already used by another payer");
+                co_return Outcome::refused(refuse(route, version, other, 409));
+            }
+        }
+        co_return std::move(*replay);
     }
 
     /// Settles; on failure fills `refusal` (with the failed SettleResponse
@@ -494,8 +720,10 @@ private:
         return refusal;
     }
 
-    static PaymentRefusal refuse(const RouteRequirements& route, int version, const Error& error) {
+    static PaymentRefusal refuse(const RouteRequirements& route, int version, const Error& error,
+                                 unsigned http_status = 402) {
         PaymentRefusal refusal;
+        refusal.http_status = http_status;
         refusal.reason = error.reason();
         refusal.message = error.message();
         refusal.payment_required.x402_version = version == 1 ? 1 : 2;
@@ -510,6 +738,7 @@ private:
     Verifier verifier_;
     Guard guard_;
     PaymentHookOptions options_;
+    std::shared_ptr<typename InflightHold::Registry> inflight_ = std::make_shared<typename InflightHold::Registry>();
 };
 
 }  // namespace x402::payment
