@@ -21,6 +21,7 @@
 #endif
 #if X402_AGENT_SERVER_REDIS
 #include <x402/payment/redis_replay_guard.hpp>
+#include <x402/redis/eviction.hpp>
 #include <x402/redis/store_url.hpp>
 #endif
 
@@ -59,6 +60,9 @@ struct Options {
     std::string replay_store;
     /// Start on a claims Redis that refuses CONFIG GET: the operator states it never evicts.
     bool assume_noeviction = false;
+    /// Payment identifiers on paid tools and routes (idempotent retries; the
+    /// answers go in the session store's ledger): optional, required or off.
+    x402::payment::PaymentIdentifierUse payment_identifiers = x402::payment::PaymentIdentifierUse::optional;
     /// Payment verifier: "none" (default: paid calls are refused with their
     /// price), "offline" (LocalVerifier) or a facilitator URL.
     std::string verifier = "none";
@@ -71,7 +75,8 @@ struct Options {
 
 inline const char* usage =
     "usage: agent-server [--serve] [--listen ADDRESS:PORT] [--verifier offline|URL|none] [--store URL]\n"
-    "                    [--replay-store URL] [--assume-noeviction] [--pay-to ADDRESS] [--network NAME] [--asset ADDRESS --asset-name NAME --asset-version V]\n"
+    "                    [--replay-store URL] [--assume-noeviction] [--payment-identifiers optional|required|off]\n"
+    "                    [--pay-to ADDRESS] [--network NAME] [--asset ADDRESS --asset-name NAME --asset-version V]\n"
     "                    [--allow-offline-mainnet] [--threads N]\n"
     "  --listen   default 127.0.0.1:8402 (port 0: any free port; the chosen one is printed)\n"
     "  --verifier how paid calls are verified:\n"
@@ -88,6 +93,8 @@ inline const char* usage =
     "             default: the --store Redis, or this process). A claims Redis must never evict\n"
     "             (maxmemory 0 or maxmemory-policy noeviction on every master): the server refuses\n"
     "             to start otherwise, and when CONFIG GET is refused, unless --assume-noeviction\n"
+    "  --payment-identifiers  optional (default), required or off: a retry carrying the payment's\n"
+    "             payment-identifier gets the first answer; a --store Redis must then never evict\n"
     "  --pay-to   recipient of payments (default 0x209693Bc6afc0C5328bA36FaF03C514EF312287C)\n"
     "  --network  eip155:84532 (Base Sepolia, default) or eip155:8453 (Base); others need --asset\n"
     "  --serve    keep serving MCP on http://ADDRESS:PORT/mcp until SIGINT/SIGTERM;\n"
@@ -164,6 +171,11 @@ inline std::optional<Options> parse(int argc, char** argv) {
                 return fail("bad port in --listen " + value);
             }
             options.address = host;
+        } else if (flag == "--payment-identifiers") {
+            if (value == "optional") options.payment_identifiers = x402::payment::PaymentIdentifierUse::optional;
+            else if (value == "required") options.payment_identifiers = x402::payment::PaymentIdentifierUse::required;
+            else if (value == "off") options.payment_identifiers = x402::payment::PaymentIdentifierUse::off;
+            else return fail("--payment-identifiers must be optional, required or off, not " + value);
         } else if (flag == "--replay-store") {
             options.replay_store = value;
         } else if (flag == "--store") {
@@ -271,21 +283,20 @@ inline std::string replay_store_url(const Options& options) {
 }
 
 #if X402_AGENT_SERVER_REDIS
-/// Whether the claims Redis at `url` never evicts (RedisReplayGuard::
-/// require_durable); false after printing why. An evicted claim would let the
-/// same payment run its handler again. The check runs on a client and
-/// io_context of its own, before serving: the server's io_context is not
-/// running yet.
-inline bool replay_store_never_evicts(const std::string& url, bool assume_noeviction) {
+/// Runs `check(client, when_hidden)`, an eviction check of the Redis at
+/// `url`, on a client and io_context of its own: it runs before serving, and
+/// the server's io_context is not running yet. False after printing why.
+template <class Check>
+bool redis_never_evicts(const std::string& url, bool assume_noeviction, std::string_view what, std::string_view remedy,
+                        Check check) {
     boost::asio::io_context io;
     std::exception_ptr error;
     bool done = false;
     try {
         auto client = std::make_shared<x402::redis::Client>(io.get_executor(), x402::redis::parse_url(url));
-        const x402::payment::RedisReplayGuard guard(client);
         const auto when_hidden = assume_noeviction ? x402::redis::WhenConfigHidden::operator_guarantees_noeviction
                                                    : x402::redis::WhenConfigHidden::refuse;
-        boost::asio::co_spawn(io, guard.require_durable(when_hidden), [&](std::exception_ptr e) {
+        boost::asio::co_spawn(io, check(client, when_hidden), [&](std::exception_ptr e) {
             error = e;
             done = true;
         });
@@ -300,11 +311,35 @@ inline bool replay_store_never_evicts(const std::string& url, bool assume_noevic
     try {
         std::rethrow_exception(error);
     } catch (const std::exception& refused) {
-        std::cerr << "agent-server: replay claims at " << url << ": " << refused.what()
-                  << "\nagent-server: --replay-store URL gives the claims a Redis of their own; "
-                     "--assume-noeviction accepts one that refuses CONFIG GET\n";
+        std::cerr << "agent-server: " << what << " at " << url << ": " << refused.what() << "\nagent-server: "
+                  << remedy << "; --assume-noeviction accepts one that refuses CONFIG GET\n";
     }
     return false;
+}
+
+/// Whether the claims Redis at `url` never evicts (RedisReplayGuard::
+/// require_durable): an evicted claim would let the same payment run its
+/// handler again.
+inline boost::asio::awaitable<void> claims_never_evicted(std::shared_ptr<x402::redis::Client> client,
+                                                         x402::redis::WhenConfigHidden hidden) {
+    const x402::payment::RedisReplayGuard guard(std::move(client));  // lives until the check is done
+    co_await guard.require_durable(hidden);
+}
+inline bool replay_store_never_evicts(const std::string& url, bool assume_noeviction) {
+    return redis_never_evicts(url, assume_noeviction, "replay claims",
+                              "--replay-store URL gives the claims a Redis of their own", claims_never_evicted);
+}
+
+/// Whether the session store's Redis at `url` never evicts, checked when
+/// payment identifiers keep their answers in its ledger: an evicted answer
+/// would let a retry run the handler again.
+inline bool session_ledger_never_evicts(const std::string& url, bool assume_noeviction) {
+    return redis_never_evicts(
+        url, assume_noeviction, "the session ledger", "use a store that never evicts, or --payment-identifiers off",
+        [](std::shared_ptr<x402::redis::Client> client, x402::redis::WhenConfigHidden hidden) {
+            // require_no_eviction takes its arguments by value: nothing here dangles.
+            return x402::redis::require_no_eviction(std::move(client), "the session ledger", hidden);
+        });
 }
 #endif
 
@@ -325,10 +360,19 @@ std::optional<Gates> gates_over(const Options& options, const x402::session::Ses
                      "one by one after settlement\n";
         hook_options.commit = xp::CommitMode::sequential;
     }
+    // Payment identifiers record each settled answer in the store's ledger.
+    hook_options.payment_identifier = options.payment_identifiers;
+    if (hook_options.payment_identifier != xp::PaymentIdentifierUse::off && !sessions.store().has_ledger()) {
+        std::cerr << "agent-server: this store has no ledger: payment identifiers are off\n";
+        hook_options.payment_identifier = xp::PaymentIdentifierUse::off;
+    }
     const std::string claims_url = replay_store_url(options);
 #if X402_AGENT_SERVER_REDIS
+    if (!claims_url.empty() && !replay_store_never_evicts(claims_url, options.assume_noeviction)) return std::nullopt;
+    if (hook_options.payment_identifier != xp::PaymentIdentifierUse::off && is_redis_url(options.store) &&
+        !session_ledger_never_evicts(options.store, options.assume_noeviction))
+        return std::nullopt;
     if (!claims_url.empty()) {
-        if (!replay_store_never_evicts(claims_url, options.assume_noeviction)) return std::nullopt;
         xp::RedisReplayGuard guard(executor, claims_url);
         auto hook = std::make_shared<xp::PaymentHook<Verifier, xp::RedisReplayGuard>>(sessions, std::move(verifier),
                                                                                      std::move(guard), hook_options);

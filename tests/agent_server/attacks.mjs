@@ -1,5 +1,6 @@
 // Attacks on the paid state of the real agent-server, with payments signed by
-// the official x402 client (@x402/core + @x402/evm, viem) and sent by the
+// the official x402 client (@x402/core + @x402/evm, viem; payment identifiers
+// by @x402/extensions/payment-identifier) and sent by the
 // official MCP client (@modelcontextprotocol/sdk) or plain HTTP. Behind the
 // server is the facilitator TEST DOUBLE (tests/payment/facilitator_double,
 // mode /scripted): it checks no signature and moves no funds, but settles or
@@ -32,6 +33,7 @@ const { Client } = require('@modelcontextprotocol/sdk/client/index.js');
 const { StreamableHTTPClientTransport } = require('@modelcontextprotocol/sdk/client/streamableHttp.js');
 const { x402Client, x402HTTPClient } = require('@x402/core/client');
 const { registerExactEvmScheme } = require('@x402/evm/exact/client');
+const { appendPaymentIdentifierToExtensions, generatePaymentId } = require('@x402/extensions/payment-identifier');
 const { privateKeyToAccount, generatePrivateKey } = require('viem/accounts');
 
 const server = new URL(mcpUrl);
@@ -346,6 +348,89 @@ async function paidState() {
                   'invalid_exact_evm_payload_authorization_valid_before', 'far-future validBefore');
     });
     assert.equal((await calls()).verify[nonceOf(payment)], undefined, 'never sent to the facilitator');
+  });
+
+  /** The price of a call with a fresh payment identifier, as the official helper adds it. */
+  async function identifiedPrice(session, name, args) {
+    const required = await priceOf(session, name, args);
+    assert.deepEqual(required.extensions?.['payment-identifier']?.info, { required: false },
+                     'the 402 declares payment-identifier');
+    const id = generatePaymentId();
+    appendPaymentIdentifierToExtensions(required.extensions, id);
+    return { required, id };
+  }
+
+  await check('a dropped connection\'s retry with a payment identifier gets the first answer: one run, one settlement',
+              async () => {
+    const args = { key: 'retried', value: 'first' };
+    const { required, id } = await identifiedPrice(alice, 'put-content', args);
+    const payment = await alice.wallet.payments.createPaymentPayload(required);
+    assert.equal(payment.extensions?.['payment-identifier']?.info?.id, id, 'the client sends the identifier');
+    const first = await withPayment(alice, 'put-content', args, payment);
+    paidOk(first, 'the first call');
+    // The client never saw that answer: it sends the same payment again, on a new connection.
+    const reconnected = await connect(alice.wallet);
+    assert.deepEqual(await withPayment(reconnected, 'put-content', args, payment), first, 'the same payment again');
+    // Or signs anew with the same identifier: verified as the same payer, answered, not charged.
+    const resigned = await alice.wallet.payments.createPaymentPayload(required);
+    assert.notEqual(nonceOf(resigned), nonceOf(payment));
+    await unchanged(async () => {
+      assert.deepEqual(await withPayment(reconnected, 'put-content', args, resigned), first, 'a new signature');
+    });
+    const seen = await calls();
+    assert.equal(seen.settle[nonceOf(payment)], 1, 'the first payment settled once');
+    assert.equal(seen.settle[nonceOf(resigned)], undefined, 'the new signature was never settled');
+    assert.equal(seen.verify[nonceOf(resigned)], 1, 'the new signature was verified');
+    // The same identifier for another request is a conflict, with nothing kept or charged.
+    const other = await alice.wallet.payments.createPaymentPayload(required);
+    await unchanged(async () => {
+      const conflict = await withPayment(reconnected, 'put-content', { key: 'retried', value: 'second' }, other);
+      assert.equal(conflict.isError, true, JSON.stringify(conflict));
+      assert.match(conflict.content[0].text, /payment_identifier_conflict: payment-identifier: already used for a different request/);
+    });
+    assert.equal((await calls()).settle[nonceOf(other)], undefined, 'the conflicting payment was not settled');
+    assert.equal((await listing(alice)).retried, 'first');
+    if (redis) assert.equal(await redis.value(alice.wallet.address, 'retried'), 'first');
+    await reconnected.client.close();
+  });
+
+  await check('12 retries of one identified call sent at once (12 signatures, 12 connections) run it once', async () => {
+    const args = { key: 'burst', value: 'once' };
+    const { required } = await identifiedPrice(alice, 'put-content', args);
+    const payments = await Promise.all(Array.from({ length: 12 }, () => alice.wallet.payments.createPaymentPayload(required)));
+    const sessions = await Promise.all(payments.map(() => connect(alice.wallet)));
+    // Each settlement takes 200 ms, so the copies meet the first one running.
+    await Promise.all(payments.map((payment) => scriptSettle(payment, { settle: 'valid', settleDelayMs: 200 })));
+    const results = await Promise.all(sessions.map((session, i) => withPayment(session, 'put-content', args, payments[i])));
+    const served = results.filter((result) => result.isError !== true);
+    const running = results.filter((result) => result.isError === true);
+    assert.ok(served.length >= 1, 'one copy was served');
+    for (const result of served) assert.deepEqual(result, served[0], 'every served copy has the one answer');
+    for (const result of running)
+      assert.match(result.content[0].text, /payment_identifier_conflict: payment-identifier: a request with this identifier is still running/);
+    const seen = await calls();
+    assert.equal(payments.reduce((n, payment) => n + (seen.settle[nonceOf(payment)] ?? 0), 0), 1, 'one settlement in all');
+    await Promise.all(sessions.map((session) => session.client.close()));
+  });
+
+  await check('a paid HTTP route retried with a payment identifier answers the same, settled once', async () => {
+    const unpaid = await getContent('color');
+    assert.equal(unpaid.status, 402);
+    const required = decodedRequired(unpaid);
+    const id = generatePaymentId();
+    appendPaymentIdentifierToExtensions(required.extensions, id);
+    const payment = await alice.wallet.payments.createPaymentPayload(required);
+    const first = await getContent('color', x402Headers(payment));
+    assert.equal(first.status, 200, first.body);
+    const retry = await getContent('color', x402Headers(payment));
+    assert.equal(retry.status, 200, retry.body);
+    assert.equal(retry.body, first.body);
+    assert.equal(retry.headers['payment-response'], first.headers['payment-response']);
+    assert.equal((await calls()).settle[nonceOf(payment)], 1);
+    // The same identifier on another target (a query added) conflicts.
+    const elsewhere = await getContent('color?again=1', x402Headers(await alice.wallet.payments.createPaymentPayload(required)));
+    assert.equal(elsewhere.status, 409, `another target with the same identifier: ${elsewhere.body}`);
+    assert.equal(JSON.parse(elsewhere.body).error, 'payment_identifier_conflict');
   });
 
   await check('8 payers writing at once, a third of the settlements refused: exactly the settled writes are kept', async () => {

@@ -48,7 +48,11 @@ expect() {
 expect sessions_redis_evicts 2 "redis 1 of 1 may evict keys (maxmemory 67108864, maxmemory-policy volatile-lru)" \
     --store "redis://127.0.0.1:$lru"
 expect claims_redis_evicts 2 "maxmemory-policy volatile-lru" --replay-store "redis://127.0.0.1:$lru"
-expect claims_in_own_redis 0 "demo ok" --store "redis://127.0.0.1:$lru" --replay-store "redis://127.0.0.1:$noevict"
+expect claims_in_own_redis 0 "demo ok" --store "redis://127.0.0.1:$lru" --replay-store "redis://127.0.0.1:$noevict" \
+    --payment-identifiers off
+# Payment identifiers keep their answers in the store's ledger: an evicting store is refused too.
+expect ledger_redis_evicts 2 "the session ledger: redis 1 of 1 may evict keys" --store "redis://127.0.0.1:$lru" \
+    --replay-store "redis://127.0.0.1:$noevict"
 expect config_hidden 2 "refused CONFIG GET maxmemory" --replay-store "redis://127.0.0.1:$hidden"
 expect config_hidden_vouched 0 "demo ok" --replay-store "redis://127.0.0.1:$hidden" --assume-noeviction
 # The operator's word is for a hidden CONFIG only: a visible evicting policy is still refused.

@@ -322,7 +322,7 @@ private:
         std::function<awaitable<ToolResult>()> handler = [tool, arguments]() { return tool->handler(arguments); };
         auto op = detail::call_through_gate<ToolResult>(gate_, name, tools_.price(name),
                                                         payment::PaymentInput::from_mcp_meta(std::move(payment)),
-                                                        std::move(handler));
+                                                        std::move(handler), arguments.dump());
         detail::GateCall<ToolResult> call = co_await std::move(op);
         co_return jsonrpc::result_response(message.id, render(name, std::move(call)));
     }
@@ -335,6 +335,12 @@ private:
             return ToolResult::error("Tool " + name + " requires payment, and this server has no payment verifier")
                 .to_json();
         if (call.decision.refused()) {
+            // Paying again would not help (a payment identifier missing,
+            // malformed or in conflict): a plain tool error that says why.
+            if (call.decision.receipt.is_null() && call.decision.http_status != 402) {
+                const std::string why = call.decision.payment_required.value("error", std::string("refused"));
+                return ToolResult::error("Error: " + why + ": " + call.decision.refusal_message).to_json();
+            }
             if (call.decision.receipt.is_null())
                 return payment_required_result(std::move(call.decision.payment_required)).to_json();
             // It settled, then failed (session_commit_failed,

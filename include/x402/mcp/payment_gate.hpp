@@ -33,7 +33,20 @@ inline constexpr std::string_view payment_response_meta_key = "x402/payment-resp
 /// HTTP status >= 400), which an after_handler gate must not charge for.
 struct HandlerRan {
     bool failed = false;
+    /// The call's answer as JSON (a CallToolResult, an HTTP response), made
+    /// only when the hook records it for a payment identifier.
+    std::function<json()> answer;
 };
+
+/// The record form of HandlerRan (payment::RecordableResult): a retry with
+/// the same payment identifier gets the recorded answer back.
+inline void to_json(json& out, const HandlerRan& ran) {
+    out = json{{"failed", ran.failed}, {"answer", ran.answer ? ran.answer() : json(nullptr)}};
+}
+inline void from_json(const json& in, HandlerRan& ran) {
+    ran.failed = in.at("failed").get<bool>();
+    ran.answer = [answer = in.at("answer")] { return answer; };
+}
 
 /// Runs the tool's or route's handler. Call it at most once, and only inside
 /// the verified payer's context, e.g. `co_await sessions.run(payer, request.invoke)`.
@@ -59,6 +72,10 @@ struct GateRequest {
     payment::PaymentInput payment;
     /// Runs the handler; see GateInvocation.
     GateInvocation invoke;
+    /// What else makes this call itself, beside its target: the tool's
+    /// arguments, the route's method, query and body. A retry with a payment
+    /// identifier must repeat it exactly.
+    std::string fingerprint;
 };
 
 /// The gate's answer: served (the handler ran; a receipt) or refused.
@@ -75,6 +92,15 @@ struct GateDecision {
     /// Served, HTTP: the X-PAYMENT-RESPONSE / PAYMENT-RESPONSE header. Also
     /// set on a refusal when the payment did settle (session_commit_failed).
     std::optional<payment::HttpHeader> receipt_header;
+    /// Served from a payment identifier's record: the first call's answer
+    /// (as HandlerRan::answer made it), sent instead of running the handler
+    /// again; null otherwise.
+    json replayed_answer = nullptr;
+    /// Refused: 402, or 400 / 409 when paying again would not help (a
+    /// payment identifier missing, malformed or in conflict), which MCP
+    /// answers as a plain tool error with `refusal_message`.
+    unsigned http_status = 402;
+    std::string refusal_message;
 
     bool refused() const noexcept { return !payment_required.is_null(); }
 

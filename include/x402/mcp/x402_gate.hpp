@@ -45,6 +45,7 @@ public:
 
     awaitable<GateDecision> operator()(GateRequest request) const {
         payment::RouteRequirements route = request.price->requirements();
+        route.request_fingerprint = request.target + '\n' + request.fingerprint;
         GateInvocation invoke = std::move(request.invoke);
         std::shared_ptr<Hook> hook = hook_;  // keeps the hook alive across the suspension
         auto op = hook->run(std::move(request.payment), std::move(route), std::move(invoke),
@@ -53,6 +54,8 @@ public:
         if (outcome.refused()) {
             const payment::PaymentRefusal& refusal = outcome.refusal();
             GateDecision decision = GateDecision::refuse(refusal.mcp_structured_content(), refusal.header());
+            decision.http_status = refusal.http_status;
+            decision.refusal_message = refusal.message;
             if (refusal.settlement && refusal.settlement->success) {
                 decision.receipt = payment::to_json(*refusal.settlement);
                 decision.receipt_header = payment::HttpHeader{
@@ -62,7 +65,9 @@ public:
             co_return decision;
         }
         json receipt = outcome.settlement() ? payment::to_json(*outcome.settlement()) : json(nullptr);
-        co_return GateDecision::served(std::move(receipt), outcome.response_header());
+        GateDecision decision = GateDecision::served(std::move(receipt), outcome.response_header());
+        if (outcome.replayed() && outcome.result().answer) decision.replayed_answer = outcome.result().answer();
+        co_return decision;
     }
 
     Hook& hook() const noexcept { return *hook_; }

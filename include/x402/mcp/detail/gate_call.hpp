@@ -5,6 +5,7 @@
 #include <x402/http/message.hpp>
 #include <x402/mcp/payment_gate.hpp>
 #include <x402/mcp/tool.hpp>
+#include <x402/payment/detail/hex.hpp>
 #include <x402/session/plugin.hpp>
 
 #include <exception>
@@ -34,11 +35,33 @@ struct GateCall {
 inline bool failed_result(const ToolResult& result) noexcept { return result.is_error; }
 inline bool failed_result(const http::Response& response) noexcept { return response.status >= 400; }
 
+// A result as a payment identifier's record holds it (HandlerRan::answer),
+// and back. An HTTP body may be any bytes, so it is kept as hex.
+inline json answer_of(const ToolResult& result) { return result.to_json(); }
+inline json answer_of(const http::Response& response) {
+    return json{{"status", response.status}, {"contentType", response.content_type}, {"headers", response.headers},
+                {"body", payment::detail::to_hex(response.body)}};
+}
+inline void answer_from(const json& answer, ToolResult& result) {
+    for (const json& item : answer.at("content")) result.content.push_back(item.at("text").get<std::string>());
+    result.structured_content = answer.value("structuredContent", json(nullptr));
+    result.is_error = answer.value("isError", false);
+}
+inline void answer_from(const json& answer, http::Response& response) {
+    response.status = answer.at("status").get<unsigned>();
+    response.content_type = answer.at("contentType").get<std::string>();
+    response.headers = answer.at("headers").get<std::vector<std::pair<std::string, std::string>>>();
+    const auto body = payment::detail::parse_hex_bytes(answer.at("body").get<std::string>());
+    if (!body) throw std::invalid_argument("payment identifier record: malformed body");
+    response.body.assign(body->begin(), body->end());
+}
+
 template <class Result>
 awaitable<HandlerRan> run_into(std::function<awaitable<Result>()> handler, std::shared_ptr<std::optional<Result>> slot) {
     *slot = co_await handler();
     HandlerRan ran;
     ran.failed = failed_result(**slot);
+    ran.answer = [slot] { return answer_of(**slot); };
     co_return ran;
 }
 
@@ -47,7 +70,7 @@ template <class Result>
 awaitable<GateCall<Result>> call_through_gate(const PaymentGate& gate,
                                               std::string target, std::shared_ptr<const Price> price,
                                               payment::PaymentInput payment,
-                                              std::function<awaitable<Result>()> handler) {
+                                              std::function<awaitable<Result>()> handler, std::string fingerprint) {
     GateCall<Result> call;
     try {
         if (!price) {
@@ -59,9 +82,14 @@ awaitable<GateCall<Result>> call_through_gate(const PaymentGate& gate,
             auto slot = std::make_shared<std::optional<Result>>();
             GateInvocation invoke = [handler = std::move(handler), slot]() { return run_into<Result>(handler, slot); };
             GateRequest request(std::move(target), std::move(price), std::move(payment), std::move(invoke));
+            request.fingerprint = std::move(fingerprint);
             auto op = gate(std::move(request));
             call.decision = co_await std::move(op);
-            if (!call.decision.refused()) {
+            if (!call.decision.replayed_answer.is_null()) {
+                Result replayed;
+                answer_from(call.decision.replayed_answer, replayed);
+                call.result = std::move(replayed);
+            } else if (!call.decision.refused()) {
                 if (!*slot) throw std::logic_error("the payment gate served the call without running its handler");
                 call.result = std::move(**slot);
             }

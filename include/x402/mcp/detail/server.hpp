@@ -118,7 +118,7 @@ inline HttpResponse render_route(GateCall<HttpResponse> call) {
         HttpResponse refused;
         // A refusal whose payment settled (session_commit_failed) is not a
         // "pay again": 500, with the receipt.
-        refused.status = call.decision.receipt_header ? 500 : 402;
+        refused.status = call.decision.receipt_header ? 500 : call.decision.http_status;
         refused.content_type = "application/json";
         refused.body = payment::dump_json(call.decision.payment_required);
         if (auto& header = call.decision.receipt_header) refused.headers.emplace_back(header->name, header->value);
@@ -140,8 +140,14 @@ inline awaitable<HttpResponse> answer_route(StatePtr state, std::shared_ptr<cons
     const payment::PaymentInput::HeaderLookup lookup = [&request = *shared_request](std::string_view name) {
         return request.header(name);
     };
+    // The method, the whole target (path and query) and the body: what a
+    // retry with a payment identifier must repeat.
+    std::string fingerprint = json{{"method", shared_request->method}, {"target", shared_request->target},
+                                   {"body", payment::detail::to_hex(shared_request->body)}}
+                                  .dump();
     auto op = call_through_gate<HttpResponse>(state->http_gate, route->path, std::move(price),
-                                              payment::PaymentInput::from_headers(lookup), std::move(handler));
+                                              payment::PaymentInput::from_headers(lookup), std::move(handler),
+                                              std::move(fingerprint));
     GateCall<HttpResponse> call = co_await std::move(op);
     co_return render_route(std::move(call));
 }
