@@ -370,3 +370,40 @@ TEST_CASE("http routes: free routes run with no session next to the MCP endpoint
     CHECK(paid.result_int() == 500);
     CHECK_FALSE(json::parse(paid.body()).contains("path"));
 }
+
+TEST_CASE("payment identifier: a recorded answer comes back byte for byte", "[mcp][payment_identifier]") {
+    // An HTTP answer may be any bytes; the record keeps it exactly.
+    mcp::HttpResponse response;
+    response.status = 201;
+    response.content_type = "application/octet-stream";
+    for (int byte = 0; byte < 256; ++byte) response.body.push_back(static_cast<char>(byte));
+    response.headers = {{"X-One", "1"}, {"X-Two", "two words"}};
+    mcp::HttpResponse back;
+    mcp::detail::answer_from(mcp::detail::answer_of(response), back);
+    CHECK(back.status == 201);
+    CHECK(back.content_type == response.content_type);
+    CHECK(back.body == response.body);
+    CHECK(back.headers == response.headers);
+
+    mcp::ToolResult result = mcp::ToolResult::object({{"ok", true}});
+    result.content.push_back("second item");
+    result.is_error = true;
+    mcp::ToolResult tool_back;
+    mcp::detail::answer_from(mcp::detail::answer_of(result), tool_back);
+    CHECK(tool_back.to_json() == result.to_json());
+
+    // Through HandlerRan's JSON form, as the hook stores and reads it.
+    mcp::HandlerRan ran;
+    ran.answer = [&result] { return mcp::detail::answer_of(result); };
+    const mcp::HandlerRan stored = mcp::json(ran).get<mcp::HandlerRan>();
+    CHECK(stored.answer() == result.to_json());
+}
+
+TEST_CASE("payment identifier: a refusal paying again cannot cure keeps its status", "[mcp][payment_identifier]") {
+    mcp::detail::GateCall<mcp::HttpResponse> call;
+    call.decision = mcp::GateDecision::refuse(mcp::json{{"error", "payment_identifier_conflict"}});
+    call.decision.http_status = 409;
+    const mcp::HttpResponse rendered = mcp::detail::render_route(std::move(call));
+    CHECK(rendered.status == 409);
+    CHECK(mcp::json::parse(rendered.body).at("error") == "payment_identifier_conflict");
+}
