@@ -469,6 +469,7 @@ TEST_CASE("payment identifier: a retry gets the first answer without a second ru
     CHECK(conflict.refusal().reason == "payment_identifier_conflict");
     CHECK(conflict.refusal().message == "payment-identifier: already used for a different request");
     CHECK(conflict.refusal().http_status == 409);
+    CHECK(*verifier.calls == std::vector<std::string>{"verify", "handler", "settle", "verify", "verify", "handler", "settle"});
 
     // Another payer's identical identifier is theirs alone: it runs.
     json theirs = another_payment(payment, "2");
@@ -590,4 +591,51 @@ TEST_CASE("payment identifier: concurrent duplicates run the handler once", "[se
     // Once it finished, the duplicate gets its answer.
     auto retry = test_support::run(hook.run(input_of(payment), route_of("v2-valid"), handler));
     CHECK(retry.replayed());
+}
+
+TEST_CASE("payment identifier: a record that does not fit is skipped; the settled writes still land",
+          "[security][paid][payment_identifier]") {
+    ScriptedVerifierDouble verifier;
+    WritingHandler handler{verifier.calls};
+    const json payment = with_identifier(x402_test::decoded("v2-valid"), retry_id);
+    xp::PaymentHookOptions options = identifier_options();
+    std::shared_ptr<xs::InMemoryStore> store;
+    SECTION("the ledger is full") {
+        xs::InMemoryStoreOptions store_options;
+        store_options.max_ledger_records = 1;
+        store = std::make_shared<xs::InMemoryStore>(store_options);
+        std::vector<xs::Write> filler;
+        filler.emplace_back(xs::LedgerWrite("someone else's", "r", std::chrono::hours(1)));
+        test_support::run(store->apply("0xother", std::move(filler)));
+    }
+    SECTION("the answer is larger than max_record_bytes") {
+        store = std::make_shared<xs::InMemoryStore>();
+        options.max_record_bytes = 100;
+    }
+    SessionPlugin sessions{xs::AnyStore(store)};
+    Hook hook(sessions, verifier, guard(), options);
+    auto outcome = test_support::run(hook.run(input_of(payment), route_of("v2-valid"), handler));
+    REQUIRE(outcome.served());
+    CHECK_FALSE(ledger_record(sessions, retry_id));
+    CHECK(test_support::run(sessions.session_for(VerifiedPayer::assume_verified(payer_address)).get("color")) == "blue");
+}
+
+TEST_CASE("payment identifier: a conflict is told only to the identical payment or a verified payer",
+          "[security][paid][payment_identifier]") {
+    SessionPlugin sessions = seeded_sessions();
+    ScriptedVerifierDouble verifier;
+    Hook hook(sessions, verifier, guard(), identifier_options());
+    WritingHandler handler{verifier.calls};
+    const json payment = with_identifier(x402_test::decoded("v2-valid"), retry_id);
+    REQUIRE(test_support::run(hook.run(input_of(payment), route_of("v2-valid"), handler)).served());
+    xp::RouteRequirements other = route_of("v2-valid");
+    other.request_fingerprint = "another request";
+    verifier.calls->clear();
+    // Another payment naming the payer must verify before it learns anything.
+    auto resigned = test_support::run(hook.run(input_of(another_payment(payment)), other, handler));
+    CHECK(resigned.refusal().reason == "payment_identifier_conflict");
+    CHECK(*verifier.calls == std::vector<std::string>{"verify"});
+    auto identical = test_support::run(hook.run(input_of(payment), other, handler));
+    CHECK(identical.refusal().http_status == 409);
+    CHECK(*verifier.calls == std::vector<std::string>{"verify"});
 }

@@ -281,6 +281,11 @@ struct PaymentHookOptions {
     /// take payment identifiers. Not off: the store needs a ledger
     /// (session::StoreWithLedger), where the answers are recorded.
     PaymentIdentifierUse payment_identifier = PaymentIdentifierUse::off;
+    /// The largest record kept for a payment identifier (its answer, the
+    /// settlement and the request's fingerprint); a larger answer is served
+    /// but not recorded, so a retry of it runs again. Bounds what one cheap
+    /// call can make the ledger hold.
+    std::size_t max_record_bytes = 64 * 1024;
 };
 
 /// A handler result a payment identifier's record can hold: JSON both ways
@@ -495,7 +500,8 @@ public:
             if (identified) {
                 try {
                     std::vector<session::LedgerWrite> records;
-                    records.push_back(make_record(*identified, *result, settlement, payer, version, claim->second));
+                    if (auto record = make_record(*identified, *result, settlement, payer, version, claim->second))
+                        records.push_back(std::move(*record));
                     co_await session::commit(sessions_.session_for(verified), std::move(records));
                 } catch (...) {
                 }
@@ -512,12 +518,25 @@ public:
         if (unsettled) co_return Outcome::refused(std::move(*unsettled));
 
         bool committed = false;
-        try {
-            std::vector<session::LedgerWrite> records;
-            if (identified) records.push_back(make_record(*identified, result, settlement, payer, version, claim->second));
-            co_await commit_writes(sessions_.staged_session_for(verified, writes), std::move(records));
-            committed = true;
-        } catch (...) {
+        if (identified) {
+            try {
+                std::vector<session::LedgerWrite> records;
+                if (auto record = make_record(*identified, result, settlement, payer, version, claim->second))
+                    records.push_back(std::move(*record));
+                co_await commit_writes(sessions_.staged_session_for(verified, writes), std::move(records));
+                committed = true;
+            } catch (...) {
+            }
+        }
+        // Without the record when that failed (a full ledger): the payment
+        // settled, so the writes must land; only a retry would run again.
+        if (!committed) {
+            try {
+                std::vector<session::LedgerWrite> no_records;
+                co_await commit_writes(sessions_.staged_session_for(verified, writes), std::move(no_records));
+                committed = true;
+            } catch (...) {
+            }
         }
         if (!committed)
             co_return Outcome::refused(
@@ -618,16 +637,19 @@ private:
                          const PaymentPayload& payment) {
         identified.storage_payer = session::detail::normalise_payer(signer);
         identified.ledger_key = "payment-identifier:" + id;
-        identified.fingerprint =
-            json{{"request", route.request_fingerprint}, {"requirements", to_json(requirements, payment.x402_version)}}
-                .dump();
-        identified.payload = to_json(payment).dump();
+        // Exact bytes for both: replacing invalid UTF-8 would make different
+        // requests equal, so they are hex where they may hold any bytes.
+        identified.fingerprint = json{{"request", detail::to_hex(route.request_fingerprint)},
+                                      {"requirements", to_json(requirements, payment.x402_version)}}
+                                     .dump(-1, ' ', false, json::error_handler_t::replace);
+        identified.payload = to_json(payment).dump(-1, ' ', false, json::error_handler_t::replace);
     }
 
     /// The ledger record of a settled request: what a retry needs to get
     /// the same answer. Kept until the payment's validBefore (at least 1 s).
+    /// Nullopt when larger than max_record_bytes.
     template <class T>
-    session::LedgerWrite make_record(const Identified& identified, const T& result, const SettleResponse& settlement,
+    std::optional<session::LedgerWrite> make_record(const Identified& identified, const T& result, const SettleResponse& settlement,
                                      const std::string& payer, int version, std::uint64_t valid_before) const {
         json record = {{"fingerprint", identified.fingerprint}, {"payload", identified.payload}, {"payer", payer},
                        {"x402Version", version}, {"settlement", to_json(settlement)}};
@@ -638,7 +660,10 @@ private:
         const std::uint64_t left = valid_before > now ? valid_before - now : 0;
         const auto ttl = std::chrono::seconds(static_cast<std::int64_t>(std::max<std::uint64_t>(
             1, std::min<std::uint64_t>(left, static_cast<std::uint64_t>(std::numeric_limits<std::int32_t>::max())))));
-        return session::LedgerWrite(identified.ledger_key, record.dump(), ttl);
+        // Invalid UTF-8 in a result is replaced, as dump_json does for the live answer.
+        std::string value = record.dump(-1, ' ', false, json::error_handler_t::replace);
+        if (value.size() > options_.max_record_bytes) return std::nullopt;
+        return session::LedgerWrite(identified.ledger_key, std::move(value), ttl);
     }
 
     /// A retry with a recorded identifier: the first answer, if this is the
@@ -652,16 +677,13 @@ private:
         const json record = json::parse(stored, nullptr, false);
         std::optional<Outcome> replay;
         bool same_payment = false;
+        bool same_request = false;
         if constexpr (RecordableResult<T>) {
             try {
                 same_payment = record.at("payload").get<std::string>() == identified.payload;
+                same_request = record.at("fingerprint").get<std::string>() == identified.fingerprint;
                 auto settlement = parse_settle_response(record.at("settlement"));
                 if (!settlement) throw std::invalid_argument(settlement.error().message());
-                if (record.at("fingerprint").get<std::string>() != identified.fingerprint) {
-                    const Error other(reason::payment_identifier_conflict,
-                                      "payment-identifier: already used for a different request");
-                    co_return Outcome::refused(refuse(route, version, other, 409));
-                }
                 replay = Outcome::replayed(record.at("result").get<T>(), record.at("payer").get<std::string>(),
                                            std::move(*settlement), record.at("x402Version").get<int>());
             } catch (const std::exception&) {
@@ -673,8 +695,9 @@ private:
             co_return Outcome::refused(refuse(route, version, unreadable));
         }
         // The same signed payment: whoever holds it could have sent the first
-        // request, so it gets that answer. Another payment must prove (by
-        // verifying) that it comes from the same payer; it is not charged.
+        // request, so it gets that answer. Another payment must first prove (by
+        // verifying) that it comes from the same payer, so that nobody else
+        // learns even whether the identifier was used; it is not charged.
         if (!same_payment) {
             Result<std::string> payer = co_await verify(payment, requirements);
             if (!payer) co_return Outcome::refused(refuse(route, version, payer.error()));
@@ -683,6 +706,11 @@ private:
                                   "payment-identifier: already used by another payer");
                 co_return Outcome::refused(refuse(route, version, other, 409));
             }
+        }
+        if (!same_request) {
+            const Error other(reason::payment_identifier_conflict,
+                              "payment-identifier: already used for a different request");
+            co_return Outcome::refused(refuse(route, version, other, 409));
         }
         co_return std::move(*replay);
     }

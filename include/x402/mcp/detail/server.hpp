@@ -140,11 +140,10 @@ inline awaitable<HttpResponse> answer_route(StatePtr state, std::shared_ptr<cons
     const payment::PaymentInput::HeaderLookup lookup = [&request = *shared_request](std::string_view name) {
         return request.header(name);
     };
-    // The method, the whole target (path and query) and the body: what a
-    // retry with a payment identifier must repeat.
-    std::string fingerprint = json{{"method", shared_request->method}, {"target", shared_request->target},
-                                   {"body", payment::detail::to_hex(shared_request->body)}}
-                                  .dump();
+    // The method, the whole target (path and query) and the body, as sent
+    // (any bytes; neither method nor target holds a space or a newline):
+    // what a retry with a payment identifier must repeat.
+    std::string fingerprint = shared_request->method + ' ' + shared_request->target + '\n' + shared_request->body;
     auto op = call_through_gate<HttpResponse>(state->http_gate, route->path, std::move(price),
                                               payment::PaymentInput::from_headers(lookup), std::move(handler),
                                               std::move(fingerprint));
