@@ -34,6 +34,7 @@
 #include <cstdlib>
 #include <exception>
 #include <array>
+#include <charconv>
 #include <chrono>
 #include <cstdint>
 #include <functional>
@@ -55,6 +56,13 @@ struct Options {
     unsigned short port = 8402;
     /// Session store: memory:// (default), redis://..., redis+cluster://...
     std::string store = "memory://";
+    /// The in-memory store's bounds, so that one payer cannot evict the
+    /// others: at most 1,000 entries of one payer, 256 MiB in all, and values
+    /// of at most 16,384 characters (put-content refuses longer ones before
+    /// payment), so one payer holds at most about a quarter of the budget.
+    std::int64_t max_entries_per_payer = 1'000;
+    std::int64_t max_bytes = 256 * 1024 * 1024;
+    std::size_t max_value_length = 16'384;
     /// Where replay claims live: memory:// or a Redis; empty: in the session
     /// store's Redis when it is one, else in this process.
     std::string replay_store;
@@ -76,6 +84,7 @@ struct Options {
 inline const char* usage =
     "usage: agent-server [--serve] [--listen ADDRESS:PORT] [--verifier offline|URL|none] [--store URL]\n"
     "                    [--replay-store URL] [--assume-noeviction] [--payment-identifiers optional|required|off]\n"
+    "                    [--max-entries-per-payer N] [--max-bytes N] [--max-value-length N]\n"
     "                    [--pay-to ADDRESS] [--network NAME] [--asset ADDRESS --asset-name NAME --asset-version V]\n"
     "                    [--allow-offline-mainnet] [--threads N]\n"
     "  --listen   default 127.0.0.1:8402 (port 0: any free port; the chosen one is printed)\n"
@@ -93,6 +102,9 @@ inline const char* usage =
     "             default: the --store Redis, or this process). A claims Redis must never evict\n"
     "             (maxmemory 0 or maxmemory-policy noeviction on every master): the server refuses\n"
     "             to start otherwise, and when CONFIG GET is refused, unless --assume-noeviction\n"
+    "  --max-entries-per-payer N  in-memory store: most entries of one payer (default 1000)\n"
+    "  --max-bytes N  in-memory store: payer + key + value bytes in all (default 268435456)\n"
+    "  --max-value-length N  put-content: longest value in characters (default 16384)\n"
     "  --payment-identifiers  optional (default), required or off: a retry carrying the payment's\n"
     "             payment-identifier gets the first answer; a --store Redis must then never evict\n"
     "  --pay-to   recipient of payments (default 0x209693Bc6afc0C5328bA36FaF03C514EF312287C)\n"
@@ -171,6 +183,14 @@ inline std::optional<Options> parse(int argc, char** argv) {
                 return fail("bad port in --listen " + value);
             }
             options.address = host;
+        } else if (flag == "--max-entries-per-payer" || flag == "--max-bytes" || flag == "--max-value-length") {
+            std::int64_t number = 0;
+            const auto [end, error] = std::from_chars(value.data(), value.data() + value.size(), number);
+            if (error != std::errc() || end != value.data() + value.size() || number < 1)
+                return fail(std::string(flag) + " needs a whole number >= 1, not " + value);
+            if (flag == "--max-entries-per-payer") options.max_entries_per_payer = number;
+            else if (flag == "--max-bytes") options.max_bytes = number;
+            else options.max_value_length = static_cast<std::size_t>(number);
         } else if (flag == "--payment-identifiers") {
             if (value == "optional") options.payment_identifiers = x402::payment::PaymentIdentifierUse::optional;
             else if (value == "required") options.payment_identifiers = x402::payment::PaymentIdentifierUse::required;
@@ -221,8 +241,21 @@ inline std::optional<Options> parse(int argc, char** argv) {
     return options;
 }
 
-/// The session store named by `url`, or nullopt (after printing why).
-inline std::optional<x402::session::AnyStore> make_store(boost::asio::any_io_executor executor, const std::string& url) {
+/// The session store of `options`, or nullopt (after printing why). The
+/// in-memory one is bounded per payer; a Redis is bounded by its maxmemory.
+inline std::optional<x402::session::AnyStore> make_store(boost::asio::any_io_executor executor, const Options& options) {
+    const std::string& url = options.store;
+    if (url == "memory://" || url == "memory") {
+        x402::session::InMemoryStoreOptions limits;
+        limits.max_entries_per_payer = options.max_entries_per_payer;
+        limits.max_bytes = options.max_bytes;
+        try {
+            return x402::session::AnyStore::make<x402::session::InMemoryStore>(std::move(limits));
+        } catch (const std::exception& error) {
+            std::cerr << "agent-server: " << error.what() << '\n';
+            return std::nullopt;
+        }
+    }
 #if X402_AGENT_SERVER_REDIS
     try {
         return x402::redis::make_store(std::move(executor), url);
@@ -232,7 +265,6 @@ inline std::optional<x402::session::AnyStore> make_store(boost::asio::any_io_exe
     }
 #else
     (void)executor;
-    if (url == "memory://" || url == "memory") return x402::session::AnyStore::make<x402::session::InMemoryStore>();
     std::cerr << "agent-server: --store " << url
               << ": this build has no Redis store (configure with X402_SESSION_REDIS=ON); use memory://\n";
     return std::nullopt;
@@ -475,7 +507,7 @@ inline int run(int argc, char** argv) {
     const std::optional<Options> options = parse(argc, argv);
     if (!options) return 2;
     boost::asio::io_context io;
-    std::optional<x402::session::AnyStore> store = make_store(io.get_executor(), options->store);
+    std::optional<x402::session::AnyStore> store = make_store(io.get_executor(), *options);
     if (!store) return 2;
     const x402::session::SessionPlugin sessions(std::move(*store));
 
@@ -486,7 +518,7 @@ inline int run(int argc, char** argv) {
     server_options.endpoint.instructions =
         "Stores and retrieves content per x402 signer: put-content ($0.01) and get-content ($0.001).";
     x402::mcp::Server server(io, server_options);
-    add_content_tools(server.tools(), options->pricing);
+    add_content_tools(server.tools(), options->pricing, options->max_value_length);
     add_content_routes(server.http_routes(), options->pricing);
     try {
         (void)x402::mcp::Price(price(options->pricing, "put-content", "check", "10000"));

@@ -123,15 +123,19 @@ inline void add_content_routes(mcp::HttpRouteRegistry& routes, const Pricing& pr
     routes.add(std::move(get));
 }
 
-/// Registers put-content ($0.01) and get-content ($0.001).
-inline void add_content_tools(mcp::ToolRegistry& tools, const Pricing& pricing) {
+/// Registers put-content ($0.01; values of at most `max_value_length`
+/// characters, refused before payment) and get-content ($0.001).
+inline void add_content_tools(mcp::ToolRegistry& tools, const Pricing& pricing, std::size_t max_value_length) {
     mcp::Tool put;
     put.name = "put-content";
     put.description = "Store a value under a key in the caller's session (x402 signer); a null value deletes the key.";
     put.input_schema = {{"type", "object"},
                         {"properties",
                          {{"key", {{"type", "string"}, {"description", "The key"}}},
-                          {"value", {{"type", json::array({"string", "null"})}, {"description", "The value, or null to delete"}}}}},
+                          {"value",
+                           {{"type", json::array({"string", "null"})},
+                            {"maxLength", max_value_length},
+                            {"description", "The value, or null to delete"}}}}},
                         {"required", json::array({"key", "value"})}};
     put.price = price(pricing, put.name, put.description, "10000");
     put.handler = put_content;

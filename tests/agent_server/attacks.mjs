@@ -433,6 +433,32 @@ async function paidState() {
     assert.equal(JSON.parse(elsewhere.body).error, 'payment_identifier_conflict');
   });
 
+  await check('a value longer than put-content allows is refused before payment', async () => {
+    const args = { key: 'big', value: 'x'.repeat(16_385) };
+    const payment = await paymentFor(alice, 'put-content', { key: 'big', value: 'small' });
+    await unchanged(async () => {
+      const refused = await withPayment(alice, 'put-content', args, payment);
+      assert.equal(refused.isError, true, JSON.stringify(refused).slice(0, 300));
+      assert.match(refused.content[0].text, /must be at most 16384 characters long/);
+    });
+    assert.equal((await calls()).verify[nonceOf(payment)], undefined, 'never verified: the payment is unused');
+  });
+
+  const quota = Number(process.env.X402_PAYER_QUOTA ?? 0);
+  if (quota > 0 && !redis) {
+    await check(`one payer writing past its quota (${quota}) evicts only its own oldest entries`, async () => {
+      const flooder = await connect(wallet('flooder'));
+      for (let i = 0; i < quota + 5; i++) await put(flooder, `f${i}`, 'x');
+      const held = await listing(flooder);
+      assert.equal(Object.keys(held).length, quota, 'the flooder holds its quota');
+      assert.equal(held.f0, undefined, 'its oldest went first');
+      assert.equal(held[`f${quota + 4}`], 'x');
+      assert.equal((await listing(bob)).color, 'green', 'bob keeps his entry');
+      assert.equal((await listing(alice)).color, 'blue', 'alice keeps hers');
+      await flooder.client.close();
+    });
+  }
+
   await check('8 payers writing at once, a third of the settlements refused: exactly the settled writes are kept', async () => {
     const payers = await Promise.all(Array.from({ length: 8 }, (_, i) => connect(wallet(`payer${i}`))));
     const expected = payers.map(() => ({}));

@@ -41,7 +41,10 @@ double_port=$(sed -nE 's/.*"port": *([0-9]+).*/\1/p' "$log.double.out")
 [[ -n $double_port ]] || { echo "run: the facilitator double did not start:" >&2; cat "$log.double.out" >&2; exit 1; }
 double_url="http://127.0.0.1:$double_port/scripted"
 
-coproc SERVER { exec "$server_bin" --serve --listen 127.0.0.1:0 --verifier "$double_url" --store "$store" 2>"$log.server.err"; }
+# X402_AGENT_SERVER_ARGS: more server flags (word-split), e.g. a small per-payer quota.
+# shellcheck disable=SC2086
+coproc SERVER { exec "$server_bin" --serve --listen 127.0.0.1:0 --verifier "$double_url" --store "$store" \
+                     ${X402_AGENT_SERVER_ARGS:-} 2>"$log.server.err"; }
 server_pid=$SERVER_PID
 server_out=${SERVER[0]}  # bash unsets SERVER once it reaps a server that died
 cleanup() {
