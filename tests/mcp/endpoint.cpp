@@ -156,6 +156,38 @@ TEST_CASE("jsonrpc: the oldest session is forgotten beyond max_sessions", "[mcp]
     CHECK(post(endpoint, request(1, "ping"), third).status == 200);
 }
 
+TEST_CASE("jsonrpc: a session that paid is never dropped for a new one; all paid, initialize is 503",
+          "[mcp][jsonrpc][security]") {
+    mcp::EndpointOptions options;
+    options.max_sessions = 2;
+    mcp::McpEndpoint endpoint(options);
+    add_test_tools(endpoint.tools());
+    xs::SessionPlugin sessions;
+    endpoint.set_payment_gate(mcp::testing::TrustingPaymentGateDouble(sessions));
+    const std::string paying = open_session(endpoint);
+    CHECK(post(endpoint, call_request(1, "remember", {{"value", "x"}}, pay_as(alice)), paying).status == 200);
+    // Anonymous initializes churn only the sessions that have not paid.
+    for (int i = 0; i < 10; ++i) open_session(endpoint);
+    CHECK(endpoint.session_count() == 2);
+    CHECK(post(endpoint, request(1, "ping"), paying).status == 200);
+    // An unpaid call (refused) does not protect a session; a paid one does.
+    const std::string second = open_session(endpoint);
+    CHECK(post(endpoint, call_request(2, "remember", {{"value", "y"}}), second).status == 200);
+    open_session(endpoint);
+    check_error(post(endpoint, request(1, "ping"), second), 404, -32001);
+    const std::string third = open_session(endpoint);
+    CHECK(post(endpoint, call_request(3, "remember", {{"value", "z"}}, pay_as(bob)), third).status == 200);
+    const mcp::Reply busy = post(endpoint, initialize_request("2025-11-25", 7));
+    check_error(busy, 503, -32000, 7);
+    CHECK(body_of(busy)["error"]["message"] ==
+          "Service Unavailable: the server holds its most MCP sessions (2), all of paying clients; try again later");
+    CHECK_FALSE(busy.session_id);
+    CHECK(post(endpoint, request(1, "ping"), paying).status == 200);
+    // A session that ends frees its place.
+    CHECK(endpoint.terminate(third).status == 200);
+    CHECK_FALSE(open_session(endpoint).empty());
+}
+
 TEST_CASE("jsonrpc: an unsupported MCP-Protocol-Version header is a bad request", "[mcp][jsonrpc]") {
     Fixture f;
     const std::string session = open_session(f.endpoint);

@@ -15,7 +15,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <algorithm>
-#include <deque>
+#include <list>
 #include <exception>
 #include <functional>
 #include <mutex>
@@ -35,8 +35,10 @@ struct EndpointOptions {
     std::string server_version = "0.1.0";
     /// `instructions` in the initialize result; empty for none.
     std::string instructions;
-    /// Most MCP sessions kept; beyond it the oldest is forgotten (its client
-    /// gets 404 and initializes again).
+    /// Most MCP sessions kept. Beyond it a new one replaces the oldest
+    /// session that has made no paid call (its client gets 404 and
+    /// initializes again); a session that paid is never dropped for a new
+    /// one, and when every session has paid, `initialize` is answered 503.
     std::size_t max_sessions = 10000;
     /// Most messages in one JSON-RPC batch (2025-03-26 only).
     std::size_t max_batch = 100;
@@ -97,7 +99,14 @@ public:
         if (initialize) {
             json answer = initialize_response(message);
             Reply reply = ok(answer.dump());
-            if (answer.contains("result")) reply.session_id = open_session(answer["result"]["protocolVersion"]);
+            if (answer.contains("result")) {
+                reply.session_id = open_session(answer["result"]["protocolVersion"]);
+                if (!reply.session_id)
+                    co_return error_reply(503, message["id"], jsonrpc::server_busy,
+                                          "Service Unavailable: the server holds its most MCP sessions (" +
+                                              std::to_string(options_.max_sessions) +
+                                              "), all of paying clients; try again later");
+            }
             else if (answer["error"]["code"] == jsonrpc::invalid_request) reply.status = 400;
             co_return reply;
         }
@@ -120,7 +129,7 @@ public:
                 notify(*session_id, parsed);
                 co_return accepted();
             }
-            auto op = dispatch(parsed, *version);
+            auto op = dispatch(parsed, *version, *session_id);
             json answer = co_await std::move(op);
             co_return ok(answer.dump());
         }
@@ -151,7 +160,7 @@ public:
                     answers.push_back(jsonrpc::error_response(parsed.id, jsonrpc::invalid_request,
                                                               "Invalid Request: initialize must not be part of a batch"));
                 } else {
-                    auto op = dispatch(parsed, *version);
+                    auto op = dispatch(parsed, *version, *session_id);
                     json answer = co_await std::move(op);
                     answers.push_back(std::move(answer));
                 }
@@ -167,9 +176,11 @@ public:
         if (!session_id)
             return error_reply(400, nullptr, jsonrpc::bad_request, "Bad Request: Mcp-Session-Id header is required");
         std::lock_guard lock(mutex_);
-        if (sessions_by_id_.erase(*session_id) == 0)
+        const auto found = sessions_by_id_.find(*session_id);
+        if (found == sessions_by_id_.end())
             return error_reply(404, nullptr, jsonrpc::session_not_found, "Session not found");
-        std::erase(order_, *session_id);
+        if (!found->second.paid) unpaid_.erase(found->second.unpaid_position);
+        sessions_by_id_.erase(found);
         return ok({});
     }
 
@@ -183,6 +194,10 @@ private:
     struct McpSession {
         std::string protocol_version;
         bool initialized = false;
+        /// Made a paid call that settled: never dropped for a new session.
+        bool paid = false;
+        /// Where it is in unpaid_, while it has not paid.
+        std::list<std::string>::iterator unpaid_position;
     };
 
     static Reply ok(std::string body) {
@@ -223,16 +238,29 @@ private:
         return id;
     }
 
-    std::string open_session(const json& version) {
+    /// A new session's id; nullopt when the cap is reached and every session has paid.
+    std::optional<std::string> open_session(const json& version) {
         std::string id = new_session_id();
         std::lock_guard lock(mutex_);
-        while (sessions_by_id_.size() >= options_.max_sessions && !order_.empty()) {
-            sessions_by_id_.erase(order_.front());
-            order_.pop_front();
+        while (sessions_by_id_.size() >= options_.max_sessions) {
+            if (unpaid_.empty()) return std::nullopt;
+            sessions_by_id_.erase(unpaid_.front());
+            unpaid_.pop_front();
         }
-        sessions_by_id_[id] = McpSession{version.get<std::string>(), false};
-        order_.push_back(id);
-        return id;
+        McpSession session;
+        session.protocol_version = version.get<std::string>();
+        session.unpaid_position = unpaid_.insert(unpaid_.end(), id);
+        sessions_by_id_.emplace(std::move(id), std::move(session));
+        return *session.unpaid_position;
+    }
+
+    /// The session made a paid call: from now on it is kept.
+    void mark_paid(const std::string& session_id) {
+        std::lock_guard lock(mutex_);
+        const auto found = sessions_by_id_.find(session_id);
+        if (found == sessions_by_id_.end() || found->second.paid) return;
+        unpaid_.erase(found->second.unpaid_position);
+        found->second.paid = true;
     }
 
     std::optional<std::string> session_version(const std::string& id) const {
@@ -270,11 +298,11 @@ private:
         return jsonrpc::result_response(parsed.id, std::move(result));
     }
 
-    awaitable<json> dispatch(jsonrpc::Message message, std::string version) {
+    awaitable<json> dispatch(jsonrpc::Message message, std::string version, std::string session_id) {
         if (message.method == "ping") co_return jsonrpc::result_response(message.id, json::object());
         if (message.method == "tools/list") co_return list_tools(message);
         if (message.method == "tools/call") {
-            auto op = call_tool(std::move(message), std::move(version));
+            auto op = call_tool(std::move(message), std::move(version), std::move(session_id));
             co_return co_await std::move(op);
         }
         co_return jsonrpc::error_response(message.id, jsonrpc::method_not_found, "Method not found: " + message.method);
@@ -290,7 +318,7 @@ private:
         return jsonrpc::result_response(message.id, {{"tools", std::move(tools)}});
     }
 
-    awaitable<json> call_tool(jsonrpc::Message message, std::string version) {
+    awaitable<json> call_tool(jsonrpc::Message message, std::string version, std::string session_id) {
         const json& params = message.params;
         if (!params.is_object())
             co_return jsonrpc::error_response(message.id, jsonrpc::invalid_params, "Invalid params: params must be an object");
@@ -324,6 +352,7 @@ private:
                                                         payment::PaymentInput::from_mcp_meta(std::move(payment)),
                                                         std::move(handler), arguments.dump());
         detail::GateCall<ToolResult> call = co_await std::move(op);
+        if (!call.decision.receipt.is_null()) mark_paid(session_id);  // it paid: keep its session
         co_return jsonrpc::result_response(message.id, render(name, std::move(call)));
     }
 
@@ -364,7 +393,8 @@ private:
 
     mutable std::mutex mutex_;
     std::unordered_map<std::string, McpSession> sessions_by_id_;
-    std::deque<std::string> order_;
+    /// The sessions that have not paid, oldest first: the ones a new session may replace.
+    std::list<std::string> unpaid_;
 };
 
 }  // namespace x402::mcp

@@ -26,6 +26,9 @@ inline constexpr int internal_error = -32603;
 inline constexpr int bad_request = -32000;
 /// The Mcp-Session-Id names no live session (HTTP 404).
 inline constexpr int session_not_found = -32001;
+/// The server holds its most MCP sessions, all of paying clients (HTTP 503);
+/// the transport code of the SDKs again.
+inline constexpr int server_busy = -32000;
 
 /// `{"jsonrpc":"2.0","id":id,"error":{"code":code,"message":message[,"data":data]}}`.
 inline json error_response(json id, int code, std::string message, json data = nullptr) {
