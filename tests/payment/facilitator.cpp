@@ -302,6 +302,29 @@ TEST_CASE("facilitator: Connection close and dropped connections are replaced", 
     }
 }
 
+TEST_CASE("facilitator: when every idle connection went stale, the retry takes a new one", "[x402][facilitator][keepalive]") {
+    // Two requests at once leave two pooled connections; the double closes
+    // both after answering (as a server's keep-alive timeout would). The next
+    // request finds the first one closed, and must not retry on the second.
+    FacilitatorDouble facilitator;
+    asio::io_context io;
+    FacilitatorVerifier verifier(io.get_executor(), facilitator.url("drop"), quick());
+    const auto payment = payment_of("v2-valid");
+    const auto requirements = x402_test::requirements("v2-valid");
+    int valid = 0;
+    for (int i = 0; i < 2; ++i)
+        asio::co_spawn(io, verifier.verify(payment, requirements), [&](std::exception_ptr e, xp::VerifyResponse r) {
+            if (!e && r.is_valid) ++valid;
+        });
+    io.run();
+    io.restart();
+    REQUIRE(valid == 2);
+    REQUIRE(facilitator.get("/stats").at("connections") == 3);  // two of the verifier's, and this GET's
+    const xp::VerifyResponse after = await_on(io, verifier.verify(payment, requirements));
+    CHECK(after.is_valid);
+    CHECK(after.invalid_reason == std::nullopt);
+}
+
 TEST_CASE("facilitator: concurrent requests from two threads all complete", "[x402][facilitator][keepalive]") {
     FacilitatorDouble facilitator;
     asio::io_context io;

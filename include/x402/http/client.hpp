@@ -7,7 +7,8 @@
 //    sequential requests share one connection and concurrent ones each get
 //    their own. At most `max_idle_connections` are kept idle, each for at
 //    most `max_idle_time`. A reused connection that the server had already
-//    closed (nothing at all received) is replaced once, transparently.
+//    closed (nothing at all received) is replaced once, transparently, by a
+//    new connection: the other idle ones are as old and likely closed too.
 //  - Everything (pool, sockets, TLS) lives on one strand of the plain
 //    executor given at construction: the connections are shared by all
 //    payers and never run inside a payer's context. Requests complete
@@ -241,11 +242,11 @@ private:
         return "no answer from " + url_.to_string() + " within " + std::to_string(options_.timeout.count()) + " ms";
     }
 
-    /// The request on the strand: a pooled or new connection, one retry when
-    /// a reused connection turns out to be closed.
+    /// The request on the strand: a pooled or new connection, one retry on a
+    /// new connection when a reused one turns out to be closed.
     static awaitable<HttpResult> run(std::shared_ptr<HttpClient> self, Request request, Clock::time_point deadline) {
         for (int attempt = 0;; ++attempt) {
-            std::unique_ptr<Connection> connection = self->take_idle();
+            std::unique_ptr<Connection> connection = attempt == 0 ? self->take_idle() : nullptr;
             const bool reused = connection != nullptr;
             if (!connection) {
                 Connected connected = co_await self->connect(deadline);
