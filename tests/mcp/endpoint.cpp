@@ -188,6 +188,18 @@ TEST_CASE("jsonrpc: a session that paid is never dropped for a new one; all paid
     CHECK_FALSE(open_session(endpoint).empty());
 }
 
+TEST_CASE("jsonrpc: bytes that are not UTF-8 in a header or a result still get an answer", "[mcp][jsonrpc][security]") {
+    Fixture f;
+    const std::string session = open_session(f.endpoint);
+    const mcp::Reply reply = post(f.endpoint, request(1, "ping"), session, std::string("\xff\xfe"));
+    check_error(reply, 400, -32000);
+    CHECK(body_of(reply)["error"]["message"] ==
+          "Bad Request: Unsupported protocol version: \xef\xbf\xbd\xef\xbf\xbd (supported versions: 2025-11-25, "
+          "2025-06-18, 2025-03-26)");
+    const mcp::HttpResponse route = mcp::json_response(mcp::json{{"value", std::string("a\xff")}});
+    CHECK(mcp::json::parse(route.body)["value"] == "a\xef\xbf\xbd");
+}
+
 TEST_CASE("jsonrpc: an unsupported MCP-Protocol-Version header is a bad request", "[mcp][jsonrpc]") {
     Fixture f;
     const std::string session = open_session(f.endpoint);

@@ -98,7 +98,7 @@ public:
                                 message.value("method", json()) == "initialize";
         if (initialize) {
             json answer = initialize_response(message);
-            Reply reply = ok(answer.dump());
+            Reply reply = ok(jsonrpc::dump(answer));
             if (answer.contains("result")) {
                 reply.session_id = open_session(answer["result"]["protocolVersion"]);
                 if (!reply.session_id)
@@ -131,7 +131,7 @@ public:
             }
             auto op = dispatch(parsed, *version, *session_id);
             json answer = co_await std::move(op);
-            co_return ok(answer.dump());
+            co_return ok(jsonrpc::dump(answer));
         }
 
         if (!allows_batches(*version))
@@ -168,7 +168,7 @@ public:
             }
         }
         if (answers.empty()) co_return accepted();
-        co_return ok(answers.dump());
+        co_return ok(jsonrpc::dump(answers));
     }
 
     /// Answers a DELETE: ends the session named by the Mcp-Session-Id header.
@@ -213,7 +213,7 @@ private:
     }
 
     static Reply error_reply(unsigned status, json id, int code, std::string message) {
-        Reply reply = ok(jsonrpc::error_response(std::move(id), code, std::move(message)).dump());
+        Reply reply = ok(jsonrpc::dump(jsonrpc::error_response(std::move(id), code, std::move(message))));
         reply.status = status;
         return reply;
     }

@@ -11,6 +11,7 @@
 //     server.http_routes().add(std::move(route));
 #pragma once
 
+#include <x402/mcp/jsonrpc.hpp>
 #include <x402/mcp/payment_gate.hpp>
 #include <x402/mcp/tool.hpp>
 
@@ -33,11 +34,11 @@ namespace x402::mcp {
 using HttpRequest = http::Request;
 using HttpResponse = http::Response;
 
-/// An answer with a JSON body.
+/// An answer with a JSON body (bytes that are not UTF-8 become U+FFFD, see jsonrpc::dump).
 inline HttpResponse json_response(const json& value, unsigned status = 200) {
     HttpResponse response;
     response.status = status;
-    response.body = value.dump();
+    response.body = jsonrpc::dump(value);
     return response;
 }
 
