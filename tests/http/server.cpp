@@ -231,3 +231,47 @@ TEST_CASE("http server: drain lets the request being answered finish, then close
     // The handler's frame is gone before its answer is written.
     CHECK(running.server.in_flight() == 0);
 }
+
+TEST_CASE("http server: a connection beyond max_connections is answered 503 and closed", "[http][security]") {
+    http::ServerOptions options;
+    options.max_connections = 2;
+    RunningServer running([](http::Router& router) { router.add(route("GET", "/health", echo)); }, options);
+    HttpClient first(running.endpoint);
+    HttpClient second(running.endpoint);
+    CHECK(first.send(bhttp::verb::get, "/health", "").result_int() == 200);  // both held open, idle
+    CHECK(second.send(bhttp::verb::get, "/health", "").result_int() == 200);
+    HttpClient third(running.endpoint);
+    const auto refused = third.read();
+    CHECK(refused.result_int() == 503);
+    CHECK(refused.body() == "Service Unavailable: too many connections (2)\n");
+    CHECK(third.closed_by_server());
+    CHECK(first.send(bhttp::verb::get, "/health", "").result_int() == 200);  // the open ones are served
+}
+
+TEST_CASE("http server: a client that stalls before or inside its headers is closed at its deadline",
+          "[http][security]") {
+    // Short deadlines: the client waits for the server to close, with no sleep of its own.
+    http::ServerOptions options;
+    options.idle_timeout = std::chrono::milliseconds(200);
+    options.header_timeout = std::chrono::milliseconds(200);
+    options.body_timeout = std::chrono::milliseconds(200);
+    RunningServer running([](http::Router& router) { router.add(route("POST", "/a", echo)); }, options);
+    SECTION("nothing sent") {
+        HttpClient client(running.endpoint);
+        CHECK(client.closed_by_server());
+    }
+    SECTION("headers trickled, never finished") {
+        HttpClient client(running.endpoint);
+        client.write_raw("POST /a HTTP/1.1\r\nHost: x\r\n");
+        CHECK(client.closed_by_server());
+    }
+    SECTION("a body shorter than its Content-Length") {
+        HttpClient client(running.endpoint);
+        client.write_raw("POST /a HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\nabc");
+        CHECK(client.closed_by_server());
+    }
+    SECTION("a whole request is answered") {
+        HttpClient client(running.endpoint);
+        CHECK(client.send(bhttp::verb::post, "/a", "body").result_int() == 200);
+    }
+}

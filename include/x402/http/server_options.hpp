@@ -20,12 +20,22 @@ struct ServerOptions {
     /// Largest request body accepted; a larger one is answered 413 and the
     /// connection closed.
     std::size_t max_body_bytes = 1024 * 1024;
-    /// How long a connection may stay idle (or take to send a request)
-    /// before it is closed.
-    std::chrono::seconds idle_timeout{60};
+    /// How long a kept-alive connection may wait for its next request (or a
+    /// new one for its first byte) before it is closed.
+    std::chrono::milliseconds idle_timeout{15'000};
+    /// How long a request may take to send its headers once it began; a
+    /// slower one is closed, so a client trickling bytes cannot hold a socket.
+    std::chrono::milliseconds header_timeout{10'000};
+    /// How long the body may take once the headers are read.
+    std::chrono::milliseconds body_timeout{30'000};
+    /// Most connections open at once; one more is answered 503 and closed.
+    /// 0: three quarters of the process's file descriptor limit
+    /// (RLIMIT_NOFILE), so the server keeps descriptors for its own use
+    /// (Redis, the facilitator).
+    std::size_t max_connections = 0;
     /// The Server header of every response.
     std::string server_name = "x402-session";
-    /// The answer the server itself gives (400, 404, 405, 413, 431, 500) for
+    /// The answer the server itself gives (400, 404, 405, 413, 431, 500, 503) for
     /// `status` with a one-line `reason`; null: a text/plain body. The MCP
     /// server answers JSON-RPC errors here.
     std::function<Response(unsigned status, std::string reason)> render_error;

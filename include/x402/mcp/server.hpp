@@ -78,10 +78,14 @@ private:
         out.port = options.port;
         out.max_body_bytes = options.max_body_bytes;
         out.idle_timeout = options.idle_timeout;
+        out.header_timeout = options.header_timeout;
+        out.body_timeout = options.body_timeout;
+        out.max_connections = options.max_connections;
         out.server_name = options.endpoint.server_name;
         // An MCP client reads a refused oversize POST as a JSON-RPC error.
         out.render_error = [](unsigned status, std::string reason) {
-            if (status == 413) return detail::transport_error(status, jsonrpc::bad_request, std::move(reason));
+            if (status == 413 || status == 503)
+                return detail::transport_error(status, jsonrpc::bad_request, std::move(reason));
             return http::Response::text(status, std::move(reason) + "\n");
         };
         return out;

@@ -21,9 +21,13 @@ struct ServerOptions {
     /// Largest request body accepted; a larger one is answered 413 and the
     /// connection closed.
     std::size_t max_body_bytes = 1024 * 1024;
-    /// How long a connection may stay idle (or take to send a request)
-    /// before it is closed.
-    std::chrono::seconds idle_timeout{60};
+    /// The connection bounds of x402::http::ServerOptions, with its defaults:
+    /// idle keep-alive, header and body deadlines, and the connection cap
+    /// (0: three quarters of the descriptor limit; beyond it a 503).
+    std::chrono::milliseconds idle_timeout{15'000};
+    std::chrono::milliseconds header_timeout{10'000};
+    std::chrono::milliseconds body_timeout{30'000};
+    std::size_t max_connections = 0;
     /// Origins (e.g. "http://localhost:6274") allowed to call the endpoint.
     /// A request carrying an Origin header not listed here is answered 403
     /// (DNS-rebinding protection, Streamable HTTP "Security Warning");

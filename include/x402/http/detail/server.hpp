@@ -22,6 +22,7 @@
 #include <boost/beast/http/string_body.hpp>
 #include <boost/beast/http/write.hpp>
 
+#include <algorithm>
 #include <chrono>
 #include <cstddef>
 #include <memory>
@@ -32,6 +33,8 @@
 #include <string_view>
 #include <utility>
 #include <vector>
+
+#include <sys/resource.h>  // getrlimit: the default connection cap
 
 namespace x402::http {
 
@@ -48,7 +51,15 @@ using BeastResponse = bhttp::response<bhttp::string_body>;
 struct ServerState {
     ServerState(asio::io_context& io_context, ServerOptions server_options)
         : io(io_context), options(std::move(server_options)), acceptor(io_context),
-          accept_strand(asio::make_strand(io_context)) {}
+          accept_strand(asio::make_strand(io_context)), max_connections(connection_cap(options.max_connections)) {}
+
+    /// `configured`, or three quarters of the soft descriptor limit (at least 1).
+    static std::size_t connection_cap(std::size_t configured) {
+        if (configured != 0) return configured;
+        rlimit limit{};
+        if (getrlimit(RLIMIT_NOFILE, &limit) != 0 || limit.rlim_cur == RLIM_INFINITY) return 4096;
+        return std::max<std::size_t>(1, static_cast<std::size_t>(limit.rlim_cur) / 4 * 3);
+    }
 
     asio::io_context& io;
     const ServerOptions options;
@@ -64,6 +75,9 @@ struct ServerState {
     bool draining = false;
     // Each open connection, and whether it is answering a request now.
     std::map<std::shared_ptr<beast::tcp_stream>, bool> connections;
+    // ServerOptions::max_connections, resolved; connections being refused (503).
+    const std::size_t max_connections;
+    std::size_t refusing = 0;
     // Handlers running now, whether or not their connection is still open.
     std::atomic<std::size_t> in_flight{0};
 };
@@ -176,15 +190,35 @@ inline bool draining(ServerState& state) {
     return state.draining;
 }
 
+/// Reads one request under three deadlines: idle until its first byte,
+/// then the headers, then the body. A deadline passing closes the connection.
+inline asio::awaitable<beast::error_code> read_request(const ServerState& state, beast::tcp_stream& stream,
+                                                       beast::flat_buffer& buffer,
+                                                       bhttp::request_parser<bhttp::string_body>& parser) {
+    if (buffer.size() == 0) {
+        stream.expires_after(state.options.idle_timeout);
+        auto [error, read] = co_await stream.async_read_some(buffer.prepare(16 * 1024), asio::as_tuple(asio::use_awaitable));
+        if (error) co_return error;
+        buffer.commit(read);
+    }
+    stream.expires_after(state.options.header_timeout);
+    auto [header_error, header_read] =
+        co_await bhttp::async_read_header(stream, buffer, parser, asio::as_tuple(asio::use_awaitable));
+    (void)header_read;
+    if (header_error || parser.is_done()) co_return header_error;
+    stream.expires_after(state.options.body_timeout);
+    auto [body_error, body_read] = co_await bhttp::async_read(stream, buffer, parser, asio::as_tuple(asio::use_awaitable));
+    (void)body_read;
+    co_return body_error;
+}
+
 inline asio::awaitable<void> serve_connection(StatePtr state, std::shared_ptr<beast::tcp_stream> stream) {
     beast::flat_buffer buffer;
     for (;;) {
         if (!mark(*state, stream, false)) break;
         bhttp::request_parser<bhttp::string_body> parser;
         parser.body_limit(state->options.max_body_bytes);
-        stream->expires_after(state->options.idle_timeout);
-        auto [error, read] = co_await bhttp::async_read(*stream, buffer, parser, asio::as_tuple(asio::use_awaitable));
-        (void)read;
+        const beast::error_code error = co_await read_request(*state, *stream, buffer, parser);
         if (error == bhttp::error::body_limit) {
             co_await refuse(state, stream,
                             server_error(*state, 413, "Payload Too Large: the body exceeds " +
@@ -210,7 +244,7 @@ inline asio::awaitable<void> serve_connection(StatePtr state, std::shared_ptr<be
         // Answered during a drain: the last answer on this connection.
         if (draining(*state)) response.keep_alive(false);
         const bool keep_alive = response.keep_alive();
-        stream->expires_after(state->options.idle_timeout);
+        stream->expires_after(std::chrono::seconds(10));  // a client that does not read its answer
         auto [write_error, written] = co_await bhttp::async_write(*stream, response, asio::as_tuple(asio::use_awaitable));
         (void)written;
         if (write_error || !keep_alive) break;
@@ -230,6 +264,25 @@ inline asio::awaitable<void> run_connection(StatePtr state, std::shared_ptr<beas
     state->connections.erase(stream);
 }
 
+/// Connections being answered 503 at once, at most: each holds a descriptor
+/// for up to its write deadline.
+inline constexpr std::size_t max_refusing = 64;
+
+/// The 503 of a connection beyond max_connections.
+inline asio::awaitable<void> refuse_busy(StatePtr state, std::shared_ptr<beast::tcp_stream> stream) {
+    try {
+        co_await refuse(state, stream,
+                        server_error(*state, 503, "Service Unavailable: too many connections (" +
+                                                      std::to_string(state->max_connections) + ")"),
+                        false);
+    } catch (...) {
+    }
+    beast::error_code ignored;
+    stream->socket().close(ignored);
+    std::lock_guard lock(state->mutex);
+    --state->refusing;
+}
+
 inline asio::awaitable<void> accept_loop(StatePtr state) {
     for (;;) {
         auto [error, socket] =
@@ -242,6 +295,7 @@ inline asio::awaitable<void> accept_loop(StatePtr state) {
             continue;
         }
         auto stream = std::make_shared<beast::tcp_stream>(std::move(socket));
+        bool full = false;
         {
             std::lock_guard lock(state->mutex);
             if (state->stopped) {
@@ -249,7 +303,19 @@ inline asio::awaitable<void> accept_loop(StatePtr state) {
                 stream->socket().close(ignored);
                 co_return;
             }
-            state->connections.emplace(stream, false);
+            full = state->connections.size() + state->refusing >= state->max_connections;
+            if (!full) state->connections.emplace(stream, false);
+            // Beyond the cap: a 503 while few are being refused, else closed at once.
+            else if (state->refusing < max_refusing) ++state->refusing;
+            else {
+                beast::error_code ignored;
+                stream->socket().close(ignored);
+                continue;
+            }
+        }
+        if (full) {
+            asio::co_spawn(stream->get_executor(), refuse_busy(state, stream), asio::detached);
+            continue;
         }
         auto executor = stream->get_executor();
         asio::co_spawn(executor, run_connection(state, stream), asio::detached);
