@@ -123,6 +123,10 @@ inline void add_content_routes(mcp::HttpRouteRegistry& routes, const Pricing& pr
     routes.add(std::move(get));
 }
 
+/// The longest key the tools take, in characters (longer is refused before
+/// payment): with the value bound, what one entry can cost the store.
+inline constexpr std::size_t max_key_length = 256;
+
 /// Registers put-content ($0.01; values of at most `max_value_length`
 /// characters, refused before payment) and get-content ($0.001).
 inline void add_content_tools(mcp::ToolRegistry& tools, const Pricing& pricing, std::size_t max_value_length) {
@@ -131,7 +135,7 @@ inline void add_content_tools(mcp::ToolRegistry& tools, const Pricing& pricing, 
     put.description = "Store a value under a key in the caller's session (x402 signer); a null value deletes the key.";
     put.input_schema = {{"type", "object"},
                         {"properties",
-                         {{"key", {{"type", "string"}, {"description", "The key"}}},
+                         {{"key", {{"type", "string"}, {"maxLength", max_key_length}, {"description", "The key"}}},
                           {"value",
                            {{"type", json::array({"string", "null"})},
                             {"maxLength", max_value_length},
@@ -144,7 +148,8 @@ inline void add_content_tools(mcp::ToolRegistry& tools, const Pricing& pricing, 
     mcp::Tool get;
     get.name = "get-content";
     get.description = "Read the value of a key from the caller's session; without a key, list every entry and the count.";
-    get.input_schema = {{"type", "object"}, {"properties", {{"key", {{"type", "string"}, {"description", "The key"}}}}}};
+    get.input_schema = {{"type", "object"},
+                        {"properties", {{"key", {{"type", "string"}, {"maxLength", max_key_length}, {"description", "The key"}}}}}};
     get.price = price(pricing, get.name, get.description, "1000");
     get.handler = get_content;
     tools.add(std::move(get));

@@ -156,10 +156,12 @@ TEST_CASE("jsonrpc: the oldest session is forgotten beyond max_sessions", "[mcp]
     CHECK(post(endpoint, request(1, "ping"), third).status == 200);
 }
 
-TEST_CASE("jsonrpc: a session that paid is never dropped for a new one; all paid, initialize is 503",
+TEST_CASE("jsonrpc: a session that paid is not dropped for a new one until idle; all in use, initialize is 503",
           "[mcp][jsonrpc][security]") {
+    test_support::ManualClock clock;
     mcp::EndpointOptions options;
     options.max_sessions = 2;
+    options.clock = clock.function();
     mcp::McpEndpoint endpoint(options);
     add_test_tools(endpoint.tools());
     xs::SessionPlugin sessions;
@@ -180,12 +182,22 @@ TEST_CASE("jsonrpc: a session that paid is never dropped for a new one; all paid
     const mcp::Reply busy = post(endpoint, initialize_request("2025-11-25", 7));
     check_error(busy, 503, -32000, 7);
     CHECK(body_of(busy)["error"]["message"] ==
-          "Service Unavailable: the server holds its most MCP sessions (2), all of paying clients; try again later");
+          "Service Unavailable: the server holds its most MCP sessions (2), all of paying clients in use; try again "
+          "later");
     CHECK_FALSE(busy.session_id);
     CHECK(post(endpoint, request(1, "ping"), paying).status == 200);
     // A session that ends frees its place.
     CHECK(endpoint.terminate(third).status == 200);
-    CHECK_FALSE(open_session(endpoint).empty());
+    const std::string fourth = open_session(endpoint);
+    CHECK(post(endpoint, call_request(4, "remember", {{"value", "w"}}, pay_as(bob)), fourth).status == 200);
+    check_error(post(endpoint, initialize_request("2025-11-25", 8)), 503, -32000, 8);
+    // A paid session idle past paid_session_idle may be replaced; one in use may not.
+    clock.advance(options.paid_session_idle);
+    CHECK(post(endpoint, request(1, "ping"), fourth).status == 200);
+    const std::string fifth = open_session(endpoint);
+    check_error(post(endpoint, request(1, "ping"), paying), 404, -32001);
+    CHECK(post(endpoint, request(1, "ping"), fourth).status == 200);
+    CHECK(post(endpoint, request(1, "ping"), fifth).status == 200);
 }
 
 TEST_CASE("jsonrpc: bytes that are not UTF-8 in a header or a result still get an answer", "[mcp][jsonrpc][security]") {

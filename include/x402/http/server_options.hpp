@@ -28,6 +28,8 @@ struct ServerOptions {
     std::chrono::milliseconds header_timeout{10'000};
     /// How long the body may take once the headers are read.
     std::chrono::milliseconds body_timeout{30'000};
+    /// How long writing one answer may take (a client that does not read).
+    std::chrono::milliseconds write_timeout{60'000};
     /// Most connections open at once; one more is answered 503 and closed.
     /// 0: three quarters of the process's file descriptor limit
     /// (RLIMIT_NOFILE), so the server keeps descriptors for its own use

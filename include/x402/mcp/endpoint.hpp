@@ -12,6 +12,7 @@
 #include <x402/mcp/tool.hpp>
 #include <x402/session/plugin.hpp>
 
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <algorithm>
@@ -40,6 +41,13 @@ struct EndpointOptions {
     /// initializes again); a session that paid is never dropped for a new
     /// one, and when every session has paid, `initialize` is answered 503.
     std::size_t max_sessions = 10000;
+    /// A session that paid is kept while it is used: once idle this long,
+    /// a new session may replace it when the table is full (clients that
+    /// never send DELETE would otherwise fill it for good).
+    std::chrono::milliseconds paid_session_idle = std::chrono::minutes(30);
+    /// Where the endpoint reads the time (session idleness); empty:
+    /// std::chrono::steady_clock. Tests inject a manual clock.
+    std::function<std::chrono::steady_clock::time_point()> clock;
     /// Most messages in one JSON-RPC batch (2025-03-26 only).
     std::size_t max_batch = 100;
     /// Deepest nesting of arrays and objects accepted in a body; deeper is
@@ -105,7 +113,7 @@ public:
                     co_return error_reply(503, message["id"], jsonrpc::server_busy,
                                           "Service Unavailable: the server holds its most MCP sessions (" +
                                               std::to_string(options_.max_sessions) +
-                                              "), all of paying clients; try again later");
+                                              "), all of paying clients in use; try again later");
             }
             else if (answer["error"]["code"] == jsonrpc::invalid_request) reply.status = 400;
             co_return reply;
@@ -179,7 +187,7 @@ public:
         const auto found = sessions_by_id_.find(*session_id);
         if (found == sessions_by_id_.end())
             return error_reply(404, nullptr, jsonrpc::session_not_found, "Session not found");
-        if (!found->second.paid) unpaid_.erase(found->second.unpaid_position);
+        (found->second.paid ? paid_ : unpaid_).erase(found->second.position);
         sessions_by_id_.erase(found);
         return ok({});
     }
@@ -194,10 +202,12 @@ private:
     struct McpSession {
         std::string protocol_version;
         bool initialized = false;
-        /// Made a paid call that settled: never dropped for a new session.
+        /// Made a paid call that settled: not dropped for a new session
+        /// until it has been idle for paid_session_idle.
         bool paid = false;
-        /// Where it is in unpaid_, while it has not paid.
-        std::list<std::string>::iterator unpaid_position;
+        /// Where it is in unpaid_ (oldest first) or paid_ (least recently used first).
+        std::list<std::string>::iterator position;
+        std::chrono::steady_clock::time_point last_used;
     };
 
     static Reply ok(std::string body) {
@@ -238,35 +248,54 @@ private:
         return id;
     }
 
-    /// A new session's id; nullopt when the cap is reached and every session has paid.
+    std::chrono::steady_clock::time_point now() const {
+        return options_.clock ? options_.clock() : std::chrono::steady_clock::now();
+    }
+
+    /// A new session's id; nullopt when the cap is reached and every session
+    /// has paid and was used within paid_session_idle.
     std::optional<std::string> open_session(const json& version) {
         std::string id = new_session_id();
+        const auto at = now();
         std::lock_guard lock(mutex_);
         while (sessions_by_id_.size() >= options_.max_sessions) {
-            if (unpaid_.empty()) return std::nullopt;
-            sessions_by_id_.erase(unpaid_.front());
-            unpaid_.pop_front();
+            if (!unpaid_.empty()) {
+                sessions_by_id_.erase(unpaid_.front());
+                unpaid_.pop_front();
+                continue;
+            }
+            if (paid_.empty()) return std::nullopt;  // max_sessions is 0
+            const auto oldest = sessions_by_id_.find(paid_.front());
+            if (at - oldest->second.last_used < options_.paid_session_idle) return std::nullopt;
+            sessions_by_id_.erase(oldest);
+            paid_.pop_front();
         }
         McpSession session;
         session.protocol_version = version.get<std::string>();
-        session.unpaid_position = unpaid_.insert(unpaid_.end(), id);
+        session.last_used = at;
+        session.position = unpaid_.insert(unpaid_.end(), id);
         sessions_by_id_.emplace(std::move(id), std::move(session));
-        return *session.unpaid_position;
+        return unpaid_.back();
     }
 
-    /// The session made a paid call: from now on it is kept.
+    /// The session made a paid call: from now on it is kept while it is used.
     void mark_paid(const std::string& session_id) {
         std::lock_guard lock(mutex_);
         const auto found = sessions_by_id_.find(session_id);
         if (found == sessions_by_id_.end() || found->second.paid) return;
-        unpaid_.erase(found->second.unpaid_position);
+        unpaid_.erase(found->second.position);
         found->second.paid = true;
+        found->second.position = paid_.insert(paid_.end(), session_id);
     }
 
-    std::optional<std::string> session_version(const std::string& id) const {
+    /// The session's protocol version, nullopt for no such session; a use, for its idleness.
+    std::optional<std::string> session_version(const std::string& id) {
+        const auto at = now();
         std::lock_guard lock(mutex_);
         const auto found = sessions_by_id_.find(id);
         if (found == sessions_by_id_.end()) return std::nullopt;
+        found->second.last_used = at;
+        if (found->second.paid) paid_.splice(paid_.end(), paid_, found->second.position);
         return found->second.protocol_version;
     }
 
@@ -352,7 +381,8 @@ private:
                                                         payment::PaymentInput::from_mcp_meta(std::move(payment)),
                                                         std::move(handler), arguments.dump());
         detail::GateCall<ToolResult> call = co_await std::move(op);
-        if (!call.decision.receipt.is_null()) mark_paid(session_id);  // it paid: keep its session
+        // It paid (a retry answered from its record paid nothing now): keep its session.
+        if (!call.decision.receipt.is_null() && !call.decision.replayed) mark_paid(session_id);
         co_return jsonrpc::result_response(message.id, render(name, std::move(call)));
     }
 
@@ -393,8 +423,10 @@ private:
 
     mutable std::mutex mutex_;
     std::unordered_map<std::string, McpSession> sessions_by_id_;
-    /// The sessions that have not paid, oldest first: the ones a new session may replace.
+    /// The sessions that have not paid, oldest first: the ones a new session replaces.
     std::list<std::string> unpaid_;
+    /// The sessions that paid, least recently used first: replaced only once idle.
+    std::list<std::string> paid_;
 };
 
 }  // namespace x402::mcp

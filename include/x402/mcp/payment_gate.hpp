@@ -96,6 +96,8 @@ struct GateDecision {
     /// (as HandlerRan::answer made it), sent instead of running the handler
     /// again; null otherwise.
     json replayed_answer = nullptr;
+    /// Served from a payment identifier's record: nothing was paid now.
+    bool replayed = false;
     /// Refused: 402, or 400 / 409 when paying again would not help (a
     /// payment identifier missing, malformed or in conflict), which MCP
     /// answers as a plain tool error with `refusal_message`.

@@ -80,6 +80,7 @@ private:
         out.idle_timeout = options.idle_timeout;
         out.header_timeout = options.header_timeout;
         out.body_timeout = options.body_timeout;
+        out.write_timeout = options.write_timeout;
         out.max_connections = options.max_connections;
         out.server_name = options.endpoint.server_name;
         // An MCP client reads a refused oversize POST as a JSON-RPC error.

@@ -22,11 +22,12 @@ struct ServerOptions {
     /// connection closed.
     std::size_t max_body_bytes = 1024 * 1024;
     /// The connection bounds of x402::http::ServerOptions, with its defaults:
-    /// idle keep-alive, header and body deadlines, and the connection cap
+    /// idle keep-alive, header, body and write deadlines, and the connection cap
     /// (0: three quarters of the descriptor limit; beyond it a 503).
     std::chrono::milliseconds idle_timeout{15'000};
     std::chrono::milliseconds header_timeout{10'000};
     std::chrono::milliseconds body_timeout{30'000};
+    std::chrono::milliseconds write_timeout{60'000};
     std::size_t max_connections = 0;
     /// Origins (e.g. "http://localhost:6274") allowed to call the endpoint.
     /// A request carrying an Origin header not listed here is answered 403

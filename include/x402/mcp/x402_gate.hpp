@@ -66,6 +66,7 @@ public:
         }
         json receipt = outcome.settlement() ? payment::to_json(*outcome.settlement()) : json(nullptr);
         GateDecision decision = GateDecision::served(std::move(receipt), outcome.response_header());
+        decision.replayed = outcome.replayed();
         if (outcome.replayed() && outcome.result().answer) decision.replayed_answer = outcome.result().answer();
         co_return decision;
     }

@@ -244,7 +244,7 @@ inline asio::awaitable<void> serve_connection(StatePtr state, std::shared_ptr<be
         // Answered during a drain: the last answer on this connection.
         if (draining(*state)) response.keep_alive(false);
         const bool keep_alive = response.keep_alive();
-        stream->expires_after(std::chrono::seconds(10));  // a client that does not read its answer
+        stream->expires_after(state->options.write_timeout);  // a client that does not read its answer
         auto [write_error, written] = co_await bhttp::async_write(*stream, response, asio::as_tuple(asio::use_awaitable));
         (void)written;
         if (write_error || !keep_alive) break;
@@ -271,10 +271,12 @@ inline constexpr std::size_t max_refusing = 64;
 /// The 503 of a connection beyond max_connections.
 inline asio::awaitable<void> refuse_busy(StatePtr state, std::shared_ptr<beast::tcp_stream> stream) {
     try {
+        // Drained after: closing with the client's request unread would reset
+        // the connection before it read the 503.
         co_await refuse(state, stream,
                         server_error(*state, 503, "Service Unavailable: too many connections (" +
                                                       std::to_string(state->max_connections) + ")"),
-                        false);
+                        true);
     } catch (...) {
     }
     beast::error_code ignored;
