@@ -304,24 +304,28 @@ TEST_CASE("staging: list fills pages that staged erases thin out", "[write_set]"
     REQUIRE(run(session.list(ListOptions().with_limit(1))) == ListResult{});
 }
 
-TEST_CASE("commit: a write set that breaks the store's quota throws and changes nothing", "[write_set]") {
+TEST_CASE("commit: past the store's quota the payer's own oldest untouched entries make room", "[write_set]") {
     auto store = seeded_store(InMemoryStoreOptions{.max_entries_per_payer = 6});
-    const auto before = snapshot(store);
     auto writes = std::make_shared<WriteSet>();
     const Session session = Session::staged(alice, store, writes);
-    run(session.set("a1", "overwrite"));  // no new entry
+    run(session.set("a1", "overwrite"));  // no new entry (and touched: never evicted)
     run(session.erase("b1"));
     run(session.set_many({Entry("n1", "1"), Entry("n2", "2"), Entry("n3", "3")}));  // 5 - 1 + 3 = 7
-
-    REQUIRE_THROWS_MATCHES(run(commit(session)), std::length_error,
-                           Catch::Message("write set leaves 7 entries, more than max_entries_per_payer (6)"));
-    REQUIRE(snapshot(store) == before);
-    REQUIRE(writes->size() == 5);  // kept, so the caller decides
-
-    // One staged erase less than the quota: it fits, without evicting alice's own entries.
-    run(session.erase("n3"));
     run(commit(session));
-    REQUIRE(keys_of(snapshot(store)[alice]) == Strings{"a1", "a2", "a3", "b2", "n1", "n2"});
+    // a2, the oldest entry the commit does not touch, went; bob's entry stays.
+    REQUIRE(keys_of(snapshot(store)[alice]) == Strings{"a1", "a3", "b2", "n1", "n2", "n3"});
+    REQUIRE(keys_of(snapshot(store)[bob]) == Strings{"a1"});
+    REQUIRE(run(store.get(alice, "a1")) == "overwrite");
+
+    // A write set whose own entries exceed the quota cannot fit: it throws and changes nothing.
+    const auto before = snapshot(store);
+    std::vector<Entry> seven;
+    for (int i = 0; i < 7; ++i) seven.emplace_back("m" + std::to_string(i), "x");
+    run(session.set_many(std::move(seven)));
+    REQUIRE_THROWS_MATCHES(run(commit(session)), std::length_error,
+                           Catch::Message("write set of 7 entries exceeds max_entries_per_payer (6)"));
+    REQUIRE(snapshot(store) == before);
+    REQUIRE(writes->size() == 7);  // kept, so the caller decides
 }
 
 TEST_CASE("InMemoryStore::apply: every write is validated before anything changes", "[write_set]") {

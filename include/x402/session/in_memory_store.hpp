@@ -142,11 +142,13 @@ public:
     /// Before anything changes it throws what `set` would for any write
     /// (std::invalid_argument: negative TTL, an entry larger than
     /// `max_bytes`) and std::length_error when the payer's entries after the
-    /// writes would exceed `max_entries_per_payer`, or the written entries
-    /// alone `max_entries` or `max_bytes`: unlike `set`, an apply never makes
-    /// room under the per-payer cap by evicting the payer's own entries. For
-    /// the global limits the least recently used entries (of any payer) are
-    /// evicted exactly as by `set`; the applied entries themselves never are.
+    /// write set's own entries alone would exceed `max_entries_per_payer`,
+    /// `max_entries` or `max_bytes`. Under the per-payer cap the payer's own
+    /// least recently used entries that the writes do not touch make room,
+    /// as for `set` (a paid write must not fail after its payment settled
+    /// for want of room its payer could make); for the global limits the
+    /// least recently used entries (of any payer) are evicted exactly as by
+    /// `set`. The applied entries themselves never are.
     /// Ledger writes: std::invalid_argument("ledger ttl must be > 0") and
     /// std::length_error when the ledger would pass max_ledger_records or
     /// max_ledger_bytes (nothing of the ledger is ever evicted).
@@ -237,6 +239,7 @@ private:
 
         std::scoped_lock lock(mutex_);
         const auto at = now();
+        std::size_t evict_own = 0;
         if (limits.max_entries_per_payer) {
             std::size_t count = table_.payer_size(payer, at);
             for (const auto& [key, slot] : net) {
@@ -245,11 +248,12 @@ private:
                 if (set && !live) ++count;
                 if (!set && live) --count;
             }
-            if (count > *limits.max_entries_per_payer) {
-                throw std::length_error("write set leaves " + std::to_string(count) +
-                                        " entries, more than max_entries_per_payer (" +
+            if (sets.size() > *limits.max_entries_per_payer) {
+                throw std::length_error("write set of " + std::to_string(sets.size()) +
+                                        " entries exceeds max_entries_per_payer (" +
                                         std::to_string(*limits.max_entries_per_payer) + ")");
             }
+            if (count > *limits.max_entries_per_payer) evict_own = count - *limits.max_entries_per_payer;
         }
         if (!records.empty()) {
             std::vector<std::pair<std::string_view, std::string_view>> sizes;
@@ -269,6 +273,9 @@ private:
             }
         }
         for (const auto key : erases) table_.erase(payer, key, at);
+        if (evict_own != 0) {
+            table_.evict_own_least_recent(payer, evict_own, [&net](std::string_view key) { return net.contains(key); });
+        }
         for (const Net* slot : sets) {
             const auto& set = std::get<SetWrite>(*slot->last);
             table_.set(payer, set.key, set.value, slot->ttl, at);

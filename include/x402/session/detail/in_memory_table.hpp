@@ -207,6 +207,25 @@ public:
         return entry != nullptr && !is_expired(*entry, now);
     }
 
+    /// Removes up to `count` of the payer's least recently used entries whose
+    /// key `keep(key)` does not hold: what an apply frees under the per-payer
+    /// cap, as `set` does, but never an entry the apply itself touches.
+    template <class Keep>
+    void evict_own_least_recent(std::string_view payer, std::size_t count, const Keep& keep) {
+        PayerRecord* record = find_payer(payer);
+        if (record == nullptr) return;
+        auto it = record->recency.begin();
+        while (count > 0 && it != record->recency.end()) {
+            StoredEntry& entry = *it;
+            ++it;
+            if (keep(entry.key())) continue;
+            const bool last = record->recency.size() == 1;  // removing it removes the record
+            remove(entry);
+            --count;
+            if (last) return;
+        }
+    }
+
     /// How many entries the payer holds once expired ones are reclaimed.
     std::size_t payer_size(std::string_view payer, TimePoint now) {
         reclaim_expired(now);
