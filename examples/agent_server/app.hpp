@@ -63,6 +63,8 @@ struct Options {
     std::int64_t max_entries_per_payer = 1'000;
     std::int64_t max_bytes = 256 * 1024 * 1024;
     std::size_t max_value_length = 16'384;
+    /// Most connections at once (beyond: 503); 0: three quarters of the descriptor limit.
+    std::size_t max_connections = 0;
     /// Where replay claims live: memory:// or a Redis; empty: in the session
     /// store's Redis when it is one, else in this process.
     std::string replay_store;
@@ -84,7 +86,7 @@ struct Options {
 inline const char* usage =
     "usage: agent-server [--serve] [--listen ADDRESS:PORT] [--verifier offline|URL|none] [--store URL]\n"
     "                    [--replay-store URL] [--assume-noeviction] [--payment-identifiers optional|required|off]\n"
-    "                    [--max-entries-per-payer N] [--max-bytes N] [--max-value-length N]\n"
+    "                    [--max-entries-per-payer N] [--max-bytes N] [--max-value-length N] [--max-connections N]\n"
     "                    [--pay-to ADDRESS] [--network NAME] [--asset ADDRESS --asset-name NAME --asset-version V]\n"
     "                    [--allow-offline-mainnet] [--threads N]\n"
     "  --listen   default 127.0.0.1:8402 (port 0: any free port; the chosen one is printed)\n"
@@ -105,6 +107,7 @@ inline const char* usage =
     "  --max-entries-per-payer N  in-memory store: most entries of one payer (default 1000)\n"
     "  --max-bytes N  in-memory store: payer + key + value bytes in all (default 268435456)\n"
     "  --max-value-length N  put-content: longest value in characters (default 16384)\n"
+    "  --max-connections N  most connections at once, beyond them 503 (default: 3/4 of the fd limit)\n"
     "  --payment-identifiers  optional (default), required or off: a retry carrying the payment's\n"
     "             payment-identifier gets the first answer; a --store Redis must then never evict\n"
     "  --pay-to   recipient of payments (default 0x209693Bc6afc0C5328bA36FaF03C514EF312287C)\n"
@@ -183,13 +186,15 @@ inline std::optional<Options> parse(int argc, char** argv) {
                 return fail("bad port in --listen " + value);
             }
             options.address = host;
-        } else if (flag == "--max-entries-per-payer" || flag == "--max-bytes" || flag == "--max-value-length") {
+        } else if (flag == "--max-entries-per-payer" || flag == "--max-bytes" || flag == "--max-value-length" ||
+                   flag == "--max-connections") {
             std::int64_t number = 0;
             const auto [end, error] = std::from_chars(value.data(), value.data() + value.size(), number);
             if (error != std::errc() || end != value.data() + value.size() || number < 1)
                 return fail(std::string(flag) + " needs a whole number >= 1, not " + value);
             if (flag == "--max-entries-per-payer") options.max_entries_per_payer = number;
             else if (flag == "--max-bytes") options.max_bytes = number;
+            else if (flag == "--max-connections") options.max_connections = static_cast<std::size_t>(number);
             else options.max_value_length = static_cast<std::size_t>(number);
         } else if (flag == "--payment-identifiers") {
             if (value == "optional") options.payment_identifiers = x402::payment::PaymentIdentifierUse::optional;
@@ -514,6 +519,7 @@ inline int run(int argc, char** argv) {
     x402::mcp::ServerOptions server_options;
     server_options.address = options->address;
     server_options.port = options->port;
+    server_options.max_connections = options->max_connections;
     server_options.endpoint.server_name = "x402-session-agent-server";
     server_options.endpoint.instructions =
         "Stores and retrieves content per x402 signer: put-content ($0.01) and get-content ($0.001).";
