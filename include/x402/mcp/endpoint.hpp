@@ -106,7 +106,7 @@ public:
                                 message.value("method", json()) == "initialize";
         if (initialize) {
             json answer = initialize_response(message);
-            Reply reply = ok(jsonrpc::dump(answer));
+            Reply reply = ok(payment::dump_json(answer));
             if (answer.contains("result")) {
                 reply.session_id = open_session(answer["result"]["protocolVersion"]);
                 if (!reply.session_id)
@@ -139,7 +139,7 @@ public:
             }
             auto op = dispatch(parsed, *version, *session_id);
             json answer = co_await std::move(op);
-            co_return ok(jsonrpc::dump(answer));
+            co_return ok(payment::dump_json(answer));
         }
 
         if (!allows_batches(*version))
@@ -176,7 +176,7 @@ public:
             }
         }
         if (answers.empty()) co_return accepted();
-        co_return ok(jsonrpc::dump(answers));
+        co_return ok(payment::dump_json(answers));
     }
 
     /// Answers a DELETE: ends the session named by the Mcp-Session-Id header.
@@ -223,7 +223,7 @@ private:
     }
 
     static Reply error_reply(unsigned status, json id, int code, std::string message) {
-        Reply reply = ok(jsonrpc::dump(jsonrpc::error_response(std::move(id), code, std::move(message))));
+        Reply reply = ok(payment::dump_json(jsonrpc::error_response(std::move(id), code, std::move(message))));
         reply.status = status;
         return reply;
     }

@@ -11,8 +11,8 @@
 //     server.http_routes().add(std::move(route));
 #pragma once
 
-#include <x402/mcp/jsonrpc.hpp>
 #include <x402/mcp/payment_gate.hpp>
+#include <x402/payment/headers.hpp>
 #include <x402/mcp/tool.hpp>
 
 #include <x402/http/message.hpp>
@@ -34,11 +34,12 @@ namespace x402::mcp {
 using HttpRequest = http::Request;
 using HttpResponse = http::Response;
 
-/// An answer with a JSON body (bytes that are not UTF-8 become U+FFFD, see jsonrpc::dump).
+/// An answer with a JSON body (bytes that are not UTF-8 become U+FFFD:
+/// payment::dump_json, as every answer the server writes).
 inline HttpResponse json_response(const json& value, unsigned status = 200) {
     HttpResponse response;
     response.status = status;
-    response.body = jsonrpc::dump(value);
+    response.body = payment::dump_json(value);
     return response;
 }
 

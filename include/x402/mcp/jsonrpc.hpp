@@ -37,11 +37,6 @@ inline json error_response(json id, int code, std::string message, json data = n
     return {{"jsonrpc", "2.0"}, {"id", std::move(id)}, {"error", std::move(error)}};
 }
 
-/// `message` as JSON text for the wire. Bytes that are not UTF-8 (a header
-/// echoed in an error, a handler's text) become U+FFFD instead of throwing,
-/// so every request gets an answer rather than a dropped connection.
-inline std::string dump(const json& message) { return message.dump(-1, ' ', false, json::error_handler_t::replace); }
-
 /// `{"jsonrpc":"2.0","id":id,"result":result}`.
 inline json result_response(json id, json result) {
     return {{"jsonrpc", "2.0"}, {"id", std::move(id)}, {"result", std::move(result)}};

@@ -499,9 +499,8 @@ public:
             // paid for); only a retry would then run it again.
             if (identified) {
                 try {
-                    std::vector<session::LedgerWrite> records;
-                    if (auto record = make_record(*identified, *result, settlement, payer, version, claim->second))
-                        records.push_back(std::move(*record));
+                    std::vector<session::LedgerWrite> records =
+                        records_of(*identified, *result, settlement, payer, version, claim->second);
                     co_await session::commit(sessions_.session_for(verified), std::move(records));
                 } catch (...) {
                 }
@@ -520,9 +519,8 @@ public:
         bool committed = false;
         if (identified) {
             try {
-                std::vector<session::LedgerWrite> records;
-                if (auto record = make_record(*identified, result, settlement, payer, version, claim->second))
-                    records.push_back(std::move(*record));
+                std::vector<session::LedgerWrite> records =
+                    records_of(*identified, result, settlement, payer, version, claim->second);
                 co_await commit_writes(sessions_.staged_session_for(verified, writes), std::move(records));
                 committed = true;
             } catch (...) {
@@ -639,18 +637,18 @@ private:
         identified.ledger_key = "payment-identifier:" + id;
         // Exact bytes for both: replacing invalid UTF-8 would make different
         // requests equal, so they are hex where they may hold any bytes.
-        identified.fingerprint = json{{"request", detail::to_hex(route.request_fingerprint)},
-                                      {"requirements", to_json(requirements, payment.x402_version)}}
-                                     .dump(-1, ' ', false, json::error_handler_t::replace);
-        identified.payload = to_json(payment).dump(-1, ' ', false, json::error_handler_t::replace);
+        identified.fingerprint = dump_json(json{{"request", detail::to_hex(route.request_fingerprint)},
+                                                {"requirements", to_json(requirements, payment.x402_version)}});
+        identified.payload = dump_json(to_json(payment));
     }
 
-    /// The ledger record of a settled request: what a retry needs to get
-    /// the same answer. Kept until the payment's validBefore (at least 1 s).
-    /// Nullopt when larger than max_record_bytes.
+    /// The ledger record of a settled request, what a retry needs to get the
+    /// same answer, as the records to commit: none when it is larger than
+    /// max_record_bytes. Kept until the payment's validBefore (at least 1 s).
     template <class T>
-    std::optional<session::LedgerWrite> make_record(const Identified& identified, const T& result, const SettleResponse& settlement,
-                                     const std::string& payer, int version, std::uint64_t valid_before) const {
+    std::vector<session::LedgerWrite> records_of(const Identified& identified, const T& result,
+                                                 const SettleResponse& settlement, const std::string& payer,
+                                                 int version, std::uint64_t valid_before) const {
         json record = {{"fingerprint", identified.fingerprint}, {"payload", identified.payload}, {"payer", payer},
                        {"x402Version", version}, {"settlement", to_json(settlement)}};
         if constexpr (RecordableResult<T>) {
@@ -661,9 +659,10 @@ private:
         const auto ttl = std::chrono::seconds(static_cast<std::int64_t>(std::max<std::uint64_t>(
             1, std::min<std::uint64_t>(left, static_cast<std::uint64_t>(std::numeric_limits<std::int32_t>::max())))));
         // Invalid UTF-8 in a result is replaced, as dump_json does for the live answer.
-        std::string value = record.dump(-1, ' ', false, json::error_handler_t::replace);
-        if (value.size() > options_.max_record_bytes) return std::nullopt;
-        return session::LedgerWrite(identified.ledger_key, std::move(value), ttl);
+        std::string value = dump_json(record);
+        std::vector<session::LedgerWrite> records;
+        if (value.size() <= options_.max_record_bytes) records.emplace_back(identified.ledger_key, std::move(value), ttl);
+        return records;
     }
 
     /// A retry with a recorded identifier: the first answer, if this is the

@@ -50,7 +50,7 @@ inline bool accepts_json(std::string_view accept) {
 inline HttpResponse transport_error(unsigned status, int code, std::string message) {
     HttpResponse response;
     response.status = status;
-    response.body = jsonrpc::dump(jsonrpc::error_response(nullptr, code, std::move(message)));
+    response.body = payment::dump_json(jsonrpc::error_response(nullptr, code, std::move(message)));
     return response;
 }
 
