@@ -114,16 +114,22 @@ struct RedisBackend {
     static constexpr bool is_redis = true;
     static constexpr bool close_clears = false;
 
-    static std::shared_ptr<RedisStore> make(IoThreads& threads) {
+    static std::shared_ptr<RedisStore> make(IoThreads& threads, x402::session::PageLimits page_limits) {
         RedisStoreOptions options;
         options.key_prefix = unique_prefix();
+        options.page_limits = page_limits;
         return std::make_shared<RedisStore>(threads.executor(),
                                             server_url(Cluster ? "X402_REDIS_CLUSTER_URL" : "X402_REDIS_URL"),
                                             std::move(options));
     }
 
+    RedisBackend() = default;
+    /// A store whose list pages have these caps.
+    explicit RedisBackend(x402::session::PageLimits limits) : page_limits(limits) {}
+
+    x402::session::PageLimits page_limits{};
     IoThreads threads;
-    std::shared_ptr<RedisStore> redis = make(threads);
+    std::shared_ptr<RedisStore> redis = make(threads, page_limits);
     AnyStore store{redis};
 
     void age(const std::string& payer, const std::vector<std::string>& keys, std::chrono::milliseconds by) {

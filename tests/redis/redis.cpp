@@ -269,6 +269,10 @@ TEST_CASE("redis: store options are checked before connecting", "[redis][options
     braces.key_prefix = "a{b";
     REQUIRE_THROWS_MATCHES(RedisStore(io.get_executor(), "redis://127.0.0.1:1", braces), std::invalid_argument,
                            Message("key_prefix must not contain { or }"));
+    RedisStoreOptions empty_pages;
+    empty_pages.page_limits.max_bytes = 0;
+    REQUIRE_THROWS_MATCHES(RedisStore(io.get_executor(), "redis://127.0.0.1:1", empty_pages), std::invalid_argument,
+                           Message("max_page_bytes must be >= 1"));
     // A payer's ContextExecutor is refused at compile time: connections are shared.
     using PayerExecutor = x402::session::ContextExecutor<asio::strand<asio::io_context::executor_type>>;
     STATIC_REQUIRE_FALSE(std::is_constructible_v<RedisStore, PayerExecutor, std::string_view>);

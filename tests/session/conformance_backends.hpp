@@ -44,15 +44,22 @@ struct InMemoryBackend {
     static constexpr bool is_redis = false;
     static constexpr bool close_clears = true;
 
-    static x402::session::InMemoryStoreOptions options(const test_support::ManualClock& clock) {
+    static x402::session::InMemoryStoreOptions options(const test_support::ManualClock& clock,
+                                                       x402::session::PageLimits page_limits) {
         x402::session::InMemoryStoreOptions options;
         options.max_entries = 1'000'000;
+        options.page_limits = page_limits;
         options.clock = clock.function();
         return options;
     }
 
+    InMemoryBackend() = default;
+    /// A store whose list pages have these caps.
+    explicit InMemoryBackend(x402::session::PageLimits limits) : page_limits(limits) {}
+
+    x402::session::PageLimits page_limits{};
     test_support::ManualClock clock;
-    AnyStore store = AnyStore::make<x402::session::InMemoryStore>(options(clock));
+    AnyStore store = AnyStore::make<x402::session::InMemoryStore>(options(clock, page_limits));
 
     void age(const std::string&, const std::vector<std::string>&, std::chrono::milliseconds by) { clock.advance(by); }
     void age_ledger(const std::string&, const std::vector<std::string>&, std::chrono::milliseconds by) {

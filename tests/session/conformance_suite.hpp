@@ -19,6 +19,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cstdio>
 #include <future>
 #include <set>
 #include <stdexcept>
@@ -266,6 +267,85 @@ TEMPLATE_TEST_CASE("conformance: a cursor is returned only when one more matchin
     put(store, alice, "k6", "6", ttl_of(100'000ms));
     backend.age(alice, {"k6"}, 100'001ms);
     REQUIRE(page(store, alice, 3, *first.cursor, "k").cursor == std::nullopt);
+}
+
+TEMPLATE_TEST_CASE("conformance: a page holds at most PageLimits::max_entries", "[conformance][list][security]",
+                   BACKENDS) {
+    x402::session::PageLimits limits;
+    limits.max_entries = 3;
+    TestType backend(limits);
+    auto& store = backend.store;
+    REQUIRE(store.page_limits() == limits);
+    for (int i = 0; i < 7; ++i) put(store, alice, "k" + std::to_string(i), "v");
+    // 0 asks for a full page; a larger limit is clamped; a smaller one holds.
+    auto full = page(store, alice, 0);
+    REQUIRE(keys_of(full.entries) == std::vector<std::string>{"k0", "k1", "k2"});
+    REQUIRE(full.cursor);
+    REQUIRE(keys_of(page(store, alice, 100).entries) == keys_of(full.entries));
+    REQUIRE(page(store, alice, 2).entries.size() == 2);
+    std::vector<std::string> paged;
+    std::string cursor;
+    for (int pages = 0;; ++pages) {
+        REQUIRE(pages < 3);
+        auto result = page(store, alice, 0, cursor);
+        for (auto& key : keys_of(result.entries)) paged.push_back(key);
+        if (!result.cursor) break;
+        cursor = *result.cursor;
+    }
+    REQUIRE(paged == std::vector<std::string>{"k0", "k1", "k2", "k3", "k4", "k5", "k6"});
+}
+
+TEMPLATE_TEST_CASE("conformance: a page ends before its byte cap, but always holds one entry",
+                   "[conformance][list][security]", BACKENDS) {
+    x402::session::PageLimits limits;
+    limits.max_bytes = 10;
+    TestType backend(limits);
+    auto& store = backend.store;
+    put(store, alice, "a", "1234");       // 5 bytes
+    put(store, alice, "b", "1234");       // 5: a + b fill the page exactly
+    put(store, alice, "c", "12");         // 3: over the cap after a and b
+    put(store, alice, "d", std::string(50, 'x'));  // alone above the cap
+    put(store, alice, "e", "1");
+    auto first = page(store, alice, 0);
+    REQUIRE(keys_of(first.entries) == std::vector<std::string>{"a", "b"});
+    REQUIRE(first.cursor);
+    auto second = page(store, alice, 0, *first.cursor);
+    REQUIRE(keys_of(second.entries) == std::vector<std::string>{"c"});
+    auto third = page(store, alice, 0, *second.cursor);
+    REQUIRE(third.entries == Entries{{"d", std::string(50, 'x')}});
+    REQUIRE(third.cursor);
+    auto fourth = page(store, alice, 0, *third.cursor);
+    REQUIRE(keys_of(fourth.entries) == std::vector<std::string>{"e"});
+    REQUIRE(fourth.cursor == std::nullopt);
+    // keys_only counts the keys alone: every key fits.
+    auto keys = page(store, alice, 0, "", "", true);
+    REQUIRE(keys_of(keys.entries) == std::vector<std::string>{"a", "b", "c", "d", "e"});
+    REQUIRE(keys.cursor == std::nullopt);
+}
+
+TEMPLATE_TEST_CASE("conformance: a page skips many expired entries to the live ones behind them",
+                   "[conformance][list]", BACKENDS) {
+    TestType backend;
+    auto& store = backend.store;
+    // More expired entries than one Redis list script call reads.
+    std::vector<std::string> expired;
+    for (int i = 0; i < 300; ++i) {
+        char key[8];
+        std::snprintf(key, sizeof key, "a%04d", i);
+        expired.emplace_back(key);
+    }
+    std::vector<Entry> batch;
+    for (const auto& key : expired) batch.emplace_back(key, "old");
+    run(store.set_many(alice, std::move(batch), ttl_of(100'000ms)));
+    put(store, alice, "b", "live");
+    put(store, alice, "c", "live");
+    backend.age(alice, expired, 100'001ms);
+    auto first = page(store, alice, 1);
+    REQUIRE(first.entries == Entries{{"b", "live"}});
+    REQUIRE(first.cursor);
+    auto rest = page(store, alice, 0);
+    REQUIRE(keys_of(rest.entries) == std::vector<std::string>{"b", "c"});
+    REQUIRE(rest.cursor == std::nullopt);
 }
 
 TEMPLATE_TEST_CASE("conformance: prefix limit keys_only and cursor combine", "[conformance][list]", BACKENDS) {

@@ -334,3 +334,11 @@ TEST_CASE("ledger: invalid bounds are rejected by the constructor", "[in_memory_
     REQUIRE_THROWS_MATCHES(construct({.max_ledger_bytes = -1}), std::invalid_argument,
                            Message("max_ledger_bytes must be >= 1"));
 }
+
+TEST_CASE("list: invalid page limits are rejected by the constructor", "[in_memory_store][list][options]") {
+    REQUIRE_THROWS_MATCHES(construct({.page_limits = {.max_entries = 0}}), std::invalid_argument,
+                           Message("max_page_entries must be >= 1"));
+    REQUIRE_THROWS_MATCHES(construct({.page_limits = {.max_bytes = 0}}), std::invalid_argument,
+                           Message("max_page_bytes must be >= 1"));
+    REQUIRE(InMemoryStore().page_limits() == x402::session::PageLimits{});
+}

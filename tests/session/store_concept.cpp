@@ -208,6 +208,29 @@ TEST_CASE("store concept: MinimalStore list pages with prefix limit cursor and k
     test_support::run(body());
 }
 
+TEST_CASE("store concept: AnyStore clamps the page of a store without page limits", "[store_concept][security]") {
+    static_assert(!x402::session::StoreWithPageLimits<MinimalStore>);
+    AnyStore store = AnyStore::make<MinimalStore>();
+    REQUIRE(store.page_limits() == x402::session::PageLimits{});
+    const std::size_t cap = x402::session::PageLimits{}.max_entries;
+    auto body = [&]() -> awaitable<void> {
+        std::vector<Entry> entries;
+        for (std::size_t i = 0; i < cap + 5; ++i) entries.emplace_back("k" + std::to_string(1000000 + i), "v");
+        co_await store.set_many(payer, std::move(entries), {});
+        ListOptions unlimited;
+        ListResult first = co_await store.list(payer, std::move(unlimited));
+        CHECK(first.entries.size() == cap);
+        CHECK(first.cursor);
+        ListOptions larger = ListOptions().with_limit(cap * 10);
+        ListResult clamped = co_await store.list(payer, std::move(larger));
+        CHECK(clamped.entries.size() == cap);
+        ListOptions smaller = ListOptions().with_limit(3);
+        ListResult three = co_await store.list(payer, std::move(smaller));
+        CHECK(three.entries.size() == 3);
+    };
+    test_support::run(body());
+}
+
 TEST_CASE("store concept: AnyStore batch fallbacks loop the single-key operations in order", "[store_concept]") {
     auto recording = std::make_shared<RecordingStore>();
     AnyStore store(recording);

@@ -304,6 +304,30 @@ TEST_CASE("staging: list fills pages that staged erases thin out", "[write_set]"
     REQUIRE(run(session.list(ListOptions().with_limit(1))) == ListResult{});
 }
 
+TEST_CASE("staging: the merged page keeps the store's page limits", "[write_set][security]") {
+    InMemoryStoreOptions options;
+    options.page_limits.max_entries = 2;
+    options.page_limits.max_bytes = 20;
+    auto store = AnyStore::make<InMemoryStore>(options);
+    run(store.set(alice, "a", "1", {}));
+    run(store.set(alice, "c", "3", {}));
+    run(store.set(alice, "e", "5", {}));
+    const Session session = Session::staged(alice, store, std::make_shared<WriteSet>());
+    run(session.set("b", "2"));
+    run(session.set("d", std::string(40, 'd')));  // alone above the byte cap
+    run(session.erase("e"));
+    run(session.set("f", "6"));
+
+    auto all = pages(session, ListOptions());
+    REQUIRE(all.size() == 4);
+    REQUIRE(all[0] == std::vector<Entry>{Entry("a", "1"), Entry("b", "2")});
+    REQUIRE(all[1] == std::vector<Entry>{Entry("c", "3")});
+    REQUIRE(all[2] == std::vector<Entry>{Entry("d", std::string(40, 'd'))});
+    REQUIRE(all[3] == std::vector<Entry>{Entry("f", "6")});
+    // A larger limit is clamped to the store's max_entries.
+    REQUIRE(run(session.list(ListOptions().with_limit(50).with_keys_only())).entries.size() == 2);
+}
+
 TEST_CASE("commit: past the store's quota the payer's own oldest untouched entries make room", "[write_set]") {
     auto store = seeded_store(InMemoryStoreOptions{.max_entries_per_payer = 6});
     auto writes = std::make_shared<WriteSet>();

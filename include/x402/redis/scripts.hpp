@@ -81,44 +81,54 @@ return removed
 )lua";
 
 // KEYS[1] index; ARGV[1] entry key prefix, ARGV[2] key prefix, ARGV[3] the
-// ZRANGEBYLEX lower bound, ARGV[4] how many live entries to return (0 = all),
-// ARGV[5] '1' for keys only. Returns key, value, key, value... in ascending
-// key order; removes the index members of expired entries it meets.
+// ZRANGEBYLEX lower bound, ARGV[4] how many more entries the page takes,
+// ARGV[5] how many more key + value bytes it takes, ARGV[6] '1' while the
+// page is empty (its first entry comes whatever its size), ARGV[7] '1' for
+// keys only, ARGV[8] the most index members to read: one call never reads
+// more, so a large index never blocks Redis for long. Returns a status,
+// the next lower bound, then key, value, key, value... in ascending key
+// order. Status 'done': no more matching members; 'full': the page is full
+// and a live entry follows; 'more': members are left to read from the
+// bound. Removes the index members of expired entries it meets.
 inline constexpr std::string_view list_script_source = R"lua(
 local idx = KEYS[1]
 local entry_prefix = ARGV[1]
 local prefix = ARGV[2]
-local low = ARGV[3]
-local want = tonumber(ARGV[4])
-local keys_only = ARGV[5] == '1'
+local room = tonumber(ARGV[4])
+local bytes = tonumber(ARGV[5])
+local first = ARGV[6] == '1'
+local keys_only = ARGV[7] == '1'
+local scan = tonumber(ARGV[8])
 local plen = #prefix
-local out = {}
-local found = 0
-while true do
-  local batch = 256
-  if want > 0 then batch = want - found end
-  local members = redis.call('ZRANGEBYLEX', idx, low, '+', 'LIMIT', 0, batch)
-  if #members == 0 then return out end
-  for _, key in ipairs(members) do
-    if plen > 0 and string.sub(key, 1, plen) ~= prefix then return out end
-    local entry = entry_prefix .. key
-    local value
-    if keys_only then
-      if redis.call('EXISTS', entry) == 1 then value = '' else value = false end
-    else
-      value = redis.call('HGET', entry, 'v')
-    end
-    if value then
-      out[#out + 1] = key
-      out[#out + 1] = value
-      found = found + 1
-      if want > 0 and found >= want then return out end
-    else
-      redis.call('ZREM', idx, key)
-    end
-    low = '(' .. key
+local out = {'done', ARGV[3]}
+local members = redis.call('ZRANGEBYLEX', idx, ARGV[3], '+', 'LIMIT', 0, scan)
+for _, key in ipairs(members) do
+  if plen > 0 and string.sub(key, 1, plen) ~= prefix then return out end
+  local entry = entry_prefix .. key
+  local value
+  if keys_only then
+    if redis.call('EXISTS', entry) == 1 then value = '' else value = false end
+  else
+    value = redis.call('HGET', entry, 'v')
   end
+  if value then
+    local cost = #key + #value
+    if room == 0 or (cost > bytes and not first) then
+      out[1] = 'full'
+      return out
+    end
+    out[#out + 1] = key
+    out[#out + 1] = value
+    room = room - 1
+    bytes = bytes - cost
+    first = false
+  else
+    redis.call('ZREM', idx, key)
+  end
+  out[2] = '(' .. key
 end
+if #members == scan then out[1] = 'more' end
+return out
 )lua";
 
 // KEYS[1] index, KEYS[2..] the Redis key of each write, in order (an entry
@@ -180,7 +190,7 @@ inline const Script& apply_script() {
     return script;
 }
 inline const Script& list_script() {
-    static const Script script(list_script_source, "fb1c1d14234b65567e8f1dbd35bbcefc933027a4");
+    static const Script script(list_script_source, "378e2f181f5bad8bfb36ab339bf67c67e2568877");
     return script;
 }
 

@@ -85,6 +85,7 @@ using awaitable = session::awaitable<T>;
 using session::Entry;
 using session::ListOptions;
 using session::ListResult;
+using session::PageLimits;
 using session::SetOptions;
 
 /// Options of a RedisStore; checked in this order by its constructor.
@@ -95,6 +96,8 @@ struct RedisStoreOptions {
     /// Prefix of every Redis key the store writes; must not contain `{` or `}`
     /// ("key_prefix must not contain { or }").
     std::string key_prefix = "x402:session";
+    /// How much one `list` page holds (see PageLimits; both must be >= 1).
+    PageLimits page_limits{};
 };
 
 /// A Store on Redis or Redis Cluster (see the top of this header).
@@ -118,6 +121,7 @@ public:
     RedisStore(const Executor& executor, redis::Config config, RedisStoreOptions options = {})
         : default_ttl_(checked_ttl(options.ttl)),
           prefix_(checked_prefix(std::move(options.key_prefix))),
+          page_limits_(session::checked_page_limits(options.page_limits)),
           client_(make_client(boost::asio::any_io_executor(executor), std::move(config))) {}
 
     RedisStore(const RedisStore&) = delete;
@@ -152,9 +156,11 @@ public:
         co_return reply.as_integer() > 0;
     }
 
-    /// One page of the payer's live entries in ascending byte order of key.
-    /// Touches no TTL. Throws std::invalid_argument("malformed list cursor")
-    /// before any I/O.
+    /// One page of the payer's live entries in ascending byte order of key,
+    /// within page_limits(). Touches no TTL. Throws
+    /// std::invalid_argument("malformed list cursor") before any I/O. Each
+    /// script call reads at most list_scan index members, so a page may take
+    /// a few round trips but never blocks Redis on a large index.
     awaitable<ListResult> list(std::string payer, ListOptions options) {
         const auto after = session::detail::decode_cursor(options.cursor);
         std::string low = "-";
@@ -163,23 +169,45 @@ public:
         } else if (!options.prefix.empty()) {
             low = "[" + options.prefix;
         }
-        const std::size_t want = options.limit == 0 ? 0 : options.limit + 1;
-        std::vector<std::string> keys{index_key(payer)};
-        std::vector<std::string> args{entry_prefix(payer), options.prefix, std::move(low), std::to_string(want),
-                                      options.keys_only ? "1" : "0"};
-        auto reply = co_await eval(redis::detail::list_script(), std::move(keys), std::move(args));
+        std::size_t room = options.limit == 0 ? page_limits_.max_entries
+                                              : std::min(options.limit, page_limits_.max_entries);
+        std::size_t bytes = page_limits_.max_bytes;
         ListResult result;
-        const auto& items = reply.elements;
-        std::size_t count = items.size() / 2;
-        const bool more = want != 0 && count == want;
-        if (more) count = options.limit;
-        result.entries.reserve(count);
-        for (std::size_t i = 0; i < count; ++i) {
-            result.entries.emplace_back(items[2 * i].str, options.keys_only ? std::string() : items[2 * i + 1].str);
+        for (;;) {
+            std::vector<std::string> keys{index_key(payer)};
+            std::vector<std::string> args{entry_prefix(payer),
+                                          options.prefix,
+                                          std::move(low),
+                                          std::to_string(room),
+                                          std::to_string(bytes),
+                                          result.entries.empty() ? "1" : "0",
+                                          options.keys_only ? "1" : "0",
+                                          std::to_string(std::min(room + 1, list_scan))};
+            auto reply = co_await eval(redis::detail::list_script(), std::move(keys), std::move(args));
+            auto& items = reply.elements;
+            if (items.size() < 2 || items.size() % 2 != 0) throw redis::RedisError("unexpected reply to the list script");
+            for (std::size_t i = 2; i < items.size(); i += 2) {
+                std::string value = options.keys_only ? std::string() : std::move(items[i + 1].str);
+                const std::size_t cost = items[i].str.size() + value.size();
+                bytes -= std::min(cost, bytes);
+                room -= std::min<std::size_t>(1, room);
+                result.entries.emplace_back(std::move(items[i].str), std::move(value));
+            }
+            const std::string& status = items[0].str;
+            if (status == "full") {
+                result.cursor = session::detail::encode_cursor(result.entries.back().key);
+                co_return result;
+            }
+            if (status != "more") co_return result;
+            low = std::move(items[1].str);
         }
-        if (more) result.cursor = session::detail::encode_cursor(result.entries.back().key);
-        co_return result;
     }
+
+    /// The caps on every `list` page.
+    const PageLimits& page_limits() const noexcept { return page_limits_; }
+
+    /// Most index members one list script call reads.
+    static constexpr std::size_t list_scan = 256;
 
     /// `get` for each key in order, atomically in one round trip; one slot
     /// per requested key, duplicates included.
@@ -382,11 +410,13 @@ private:
 
     std::chrono::milliseconds default_ttl_;
     std::string prefix_;
+    PageLimits page_limits_;
     std::shared_ptr<redis::Client> client_;
 };
 
 static_assert(session::StoreWithGetMany<RedisStore> && session::StoreWithSetMany<RedisStore> &&
               session::StoreWithEraseMany<RedisStore> && session::StoreWithApply<RedisStore> &&
-              session::StoreWithClose<RedisStore> && session::StoreWithLedger<RedisStore>);
+              session::StoreWithClose<RedisStore> && session::StoreWithLedger<RedisStore> &&
+              session::StoreWithPageLimits<RedisStore>);
 
 }  // namespace x402::redis

@@ -61,6 +61,12 @@ public:
     }
     awaitable<void> close() const { return impl_->close(); }
 
+    /// The store's caps on a `list` page (StoreWithPageLimits), or for a store
+    /// without them the PageLimits{} defaults, of which the handle enforces
+    /// max_entries (it clamps each `list` call's limit) but not max_bytes (it
+    /// could not make such a store's cursor for a shorter page).
+    PageLimits page_limits() const noexcept { return impl_->page_limits(); }
+
     /// Whether the store has an atomic `apply` (StoreWithApply).
     bool has_apply() const noexcept { return impl_->has_apply(); }
 
@@ -108,6 +114,7 @@ private:
         virtual awaitable<void> set_many(std::string, std::vector<Entry>, SetOptions) = 0;
         virtual awaitable<std::size_t> erase_many(std::string, std::vector<std::string>) = 0;
         virtual awaitable<void> close() = 0;
+        virtual PageLimits page_limits() const noexcept = 0;
         virtual bool has_apply() const noexcept = 0;
         virtual awaitable<void> apply(std::string, std::vector<Write>) = 0;
         virtual bool has_ledger() const noexcept = 0;
@@ -147,7 +154,18 @@ private:
             return store->erase(std::move(payer), std::move(key));
         }
         awaitable<ListResult> list(std::string payer, ListOptions options) override {
+            if constexpr (!StoreWithPageLimits<S>) {
+                const std::size_t cap = PageLimits{}.max_entries;
+                if (options.limit == 0 || options.limit > cap) options.limit = cap;
+            }
             return store->list(std::move(payer), std::move(options));
+        }
+        PageLimits page_limits() const noexcept override {
+            if constexpr (StoreWithPageLimits<S>) {
+                return store->page_limits();
+            } else {
+                return PageLimits{};
+            }
         }
         awaitable<std::vector<std::optional<std::string>>> get_many(std::string payer,
                                                                     std::vector<std::string> keys) override {
@@ -192,6 +210,7 @@ private:
 };
 
 static_assert(StoreWithGetMany<AnyStore> && StoreWithSetMany<AnyStore> && StoreWithEraseMany<AnyStore> &&
-              StoreWithClose<AnyStore> && StoreWithApply<AnyStore> && StoreWithLedger<AnyStore>);
+              StoreWithClose<AnyStore> && StoreWithApply<AnyStore> && StoreWithLedger<AnyStore> &&
+              StoreWithPageLimits<AnyStore>);
 
 }  // namespace x402::session

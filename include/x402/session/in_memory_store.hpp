@@ -45,6 +45,8 @@ struct InMemoryStoreOptions {
     /// The ledger's budget of payer + key + value bytes. Must be >= 1
     /// ("max_ledger_bytes must be >= 1").
     std::int64_t max_ledger_bytes = 64 * 1024 * 1024;
+    /// How much one `list` page holds (see PageLimits; both must be >= 1).
+    PageLimits page_limits{};
     /// Where the store reads the time; empty: std::chrono::steady_clock.
     /// Must never go backwards (tests inject a manual clock here).
     std::function<std::chrono::steady_clock::time_point()> clock{};
@@ -64,7 +66,10 @@ class InMemoryStore {
 public:
     /// Throws std::invalid_argument naming the first invalid option.
     explicit InMemoryStore(InMemoryStoreOptions options = {})
-        : clock_(std::move(options.clock)), table_(checked_limits(options)), ledger_(checked_ledger_limits(options)) {}
+        : clock_(std::move(options.clock)),
+          table_(checked_limits(options)),
+          ledger_(checked_ledger_limits(options)),
+          page_limits_(checked_page_limits(options.page_limits)) {}
 
     InMemoryStore(const InMemoryStore&) = delete;
     InMemoryStore& operator=(const InMemoryStore&) = delete;
@@ -92,12 +97,15 @@ public:
         co_return table_.erase(payer, key, now());
     }
 
+    /// The caps on every `list` page.
+    const PageLimits& page_limits() const noexcept { return page_limits_; }
+
     /// One page of the payer's live entries in ascending key order; touches
     /// neither recency nor expiry. Throws std::invalid_argument("malformed
     /// list cursor") for a cursor this store cannot have returned.
     awaitable<ListResult> list(std::string payer, ListOptions options) {
         std::scoped_lock lock(mutex_);
-        co_return table_.list(payer, options, now());
+        co_return table_.list(payer, options, page_limits_, now());
     }
 
     /// `get` for each key, in order, as one atomic step.
@@ -334,10 +342,12 @@ private:
     mutable std::mutex mutex_;
     detail::InMemoryTable table_;
     detail::InMemoryLedger ledger_;
+    PageLimits page_limits_;
 };
 
 static_assert(StoreWithGetMany<InMemoryStore> && StoreWithSetMany<InMemoryStore> &&
               StoreWithEraseMany<InMemoryStore> && StoreWithClose<InMemoryStore> &&
-              StoreWithApply<InMemoryStore> && StoreWithLedger<InMemoryStore>);
+              StoreWithApply<InMemoryStore> && StoreWithLedger<InMemoryStore> &&
+              StoreWithPageLimits<InMemoryStore>);
 
 }  // namespace x402::session

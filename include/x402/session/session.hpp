@@ -3,6 +3,7 @@
 
 #include <x402/session/any_store.hpp>
 #include <x402/session/detail/cursor.hpp>
+#include <x402/session/detail/page.hpp>
 #include <x402/session/detail/payer.hpp>
 #include <x402/session/store.hpp>
 #include <x402/session/write_set.hpp>
@@ -177,30 +178,29 @@ private:
     }
 
     /// The store's pages merged with the staged keys, in key order: a staged
-    /// key replaces the store's entry or, erased, hides it. Requires the
-    /// store's cursors to be positions in the codec of detail/cursor.hpp (as
-    /// InMemoryStore's and RedisStore's are).
+    /// key replaces the store's entry or, erased, hides it. The merged page
+    /// keeps the store's PageLimits. Requires the store's cursors to be
+    /// positions in the codec of detail/cursor.hpp (as InMemoryStore's and
+    /// RedisStore's are).
     static awaitable<ListResult> staged_list(StatePtr state, ListOptions options) {
         const std::optional<std::string> after = detail::decode_cursor(options.cursor);
         std::optional<std::string_view> after_view;
         if (after) after_view = *after;
         const std::vector<StagedKey> staged = state->writes->range(options.prefix, after_view);
 
+        detail::PageBuilder merged(state->store.page_limits(), options.limit, options.keys_only);
         ListOptions page_options;
         page_options.prefix = options.prefix;
         page_options.cursor = options.cursor;
         page_options.keys_only = options.keys_only;
-        // One more than asked, so that a full page also tells whether more exist.
-        page_options.limit = options.limit == 0 || options.limit == std::numeric_limits<std::size_t>::max()
-                                 ? options.limit
-                                 : options.limit + 1;
+        page_options.limit = options.limit;
 
-        ListResult result;
         std::vector<Entry> page;
         std::size_t in_page = 0;
         bool store_done = false;
         std::size_t next_staged = 0;
-        while (true) {
+        bool full = false;  // stopped before a live entry that did not fit
+        while (!full) {
             while (in_page == page.size() && !store_done) {
                 ListResult fetched = co_await state->store.list(state->storage_payer, page_options);
                 page = std::move(fetched.entries);
@@ -212,23 +212,29 @@ private:
             const StagedKey* from_staged = next_staged < staged.size() ? &staged[next_staged] : nullptr;
             if (from_store == nullptr && from_staged == nullptr) break;
 
-            Entry candidate;
             if (from_staged != nullptr && (from_store == nullptr || from_staged->key <= from_store->key)) {
+                if (!from_staged->value) {  // erased in the write set
+                    if (from_store != nullptr && from_staged->key == from_store->key) ++in_page;
+                    ++next_staged;
+                    continue;
+                }
+                if (!merged.fits(from_staged->key, from_staged->value->size())) {
+                    full = true;
+                    continue;
+                }
                 if (from_store != nullptr && from_staged->key == from_store->key) ++in_page;
                 ++next_staged;
-                if (!from_staged->value) continue;  // erased in the write set
-                candidate = Entry(from_staged->key, options.keys_only ? std::string() : *from_staged->value);
+                merged.add(from_staged->key, *from_staged->value);
             } else {
-                candidate = std::move(page[in_page]);
+                if (!merged.fits(from_store->key, from_store->value.size())) {
+                    full = true;
+                    continue;
+                }
+                merged.add(std::move(page[in_page].key), std::move(page[in_page].value));
                 ++in_page;
             }
-            if (options.limit != 0 && result.entries.size() == options.limit) {
-                result.cursor = detail::encode_cursor(result.entries.back().key);
-                break;
-            }
-            result.entries.push_back(std::move(candidate));
         }
-        co_return result;
+        co_return full ? std::move(merged).finish_with_cursor() : std::move(merged).finish();
     }
 
     static std::shared_ptr<const State> make_state(std::string payer, AnyStore store,

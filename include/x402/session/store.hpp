@@ -44,7 +44,8 @@ struct ListOptions {
     std::string prefix;
     /// Where the previous page ended (`ListResult::cursor`); empty: from the start.
     std::string cursor;
-    /// Most entries in the page; 0: no limit.
+    /// Most entries in the page; 0: a full page. Clamped to the store's
+    /// PageLimits::max_entries, and a page also stops at its byte cap.
     std::size_t limit = 0;
     /// Return the keys with empty values.
     bool keys_only = false;
@@ -82,6 +83,31 @@ struct ListResult {
 
     friend bool operator==(const ListResult&, const ListResult&) = default;
 };
+
+/// How much one `list` page may hold, so that no listing makes a server hold
+/// more than a bounded answer however much a payer has stored. A page ends
+/// after `max_entries` entries (a larger ListOptions::limit is clamped, 0
+/// asks for this many), or before the entry that would take its key + value
+/// bytes past `max_bytes`; the first entry always comes, even alone above
+/// the byte cap, so paging always advances. The cursor gives the rest.
+/// Stores that have `page_limits()` (StoreWithPageLimits) apply their own;
+/// AnyStore clamps the limit of any other store to PageLimits{}.max_entries.
+struct PageLimits {
+    /// Must be >= 1 ("max_page_entries must be >= 1").
+    std::size_t max_entries = 1000;
+    /// Key + value bytes (key bytes only with keys_only). Must be >= 1
+    /// ("max_page_bytes must be >= 1").
+    std::size_t max_bytes = 1024 * 1024;
+
+    friend bool operator==(const PageLimits&, const PageLimits&) = default;
+};
+
+/// Throws std::invalid_argument unless both limits are >= 1.
+inline PageLimits checked_page_limits(PageLimits limits) {
+    if (limits.max_entries == 0) throw std::invalid_argument("max_page_entries must be >= 1");
+    if (limits.max_bytes == 0) throw std::invalid_argument("max_page_bytes must be >= 1");
+    return limits;
+}
 
 /// One staged write of a write set (write_set.hpp): store `value` under `key`.
 /// Not an aggregate, for the g++ 12 reason given at ListOptions.
@@ -207,6 +233,12 @@ concept StoreWithApply = Store<S> && requires(S& store, std::string payer, std::
 template <class S>
 concept StoreWithLedger = StoreWithApply<S> && requires(S& store, std::string payer, std::string key) {
     { store.get_ledger(payer, key) } -> std::same_as<awaitable<std::optional<std::string>>>;
+};
+
+/// The optional `page_limits()`: the caps the store puts on every page.
+template <class S>
+concept StoreWithPageLimits = Store<S> && requires(const S& store) {
+    { store.page_limits() } -> std::convertible_to<PageLimits>;
 };
 
 /// The optional `close`: releases what the store holds (connections, data).

@@ -11,6 +11,7 @@
 #pragma once
 
 #include <x402/session/detail/cursor.hpp>
+#include <x402/session/detail/page.hpp>
 #include <x402/session/detail/siphash.hpp>
 #include <x402/session/store.hpp>
 
@@ -234,12 +235,13 @@ public:
     }
 
     /// Throws std::invalid_argument for a malformed cursor, before anything changes.
-    ListResult list(std::string_view payer, const ListOptions& options, TimePoint now) {
+    ListResult list(std::string_view payer, const ListOptions& options, const PageLimits& page_limits,
+                    TimePoint now) {
         const std::optional<std::string> after = decode_cursor(options.cursor);
         reclaim_expired(now);
-        ListResult result;
+        PageBuilder page(page_limits, options.limit, options.keys_only);
         PayerRecord* record = find_payer(payer);
-        if (record == nullptr) return result;
+        if (record == nullptr) return std::move(page).finish();
 
         const std::string_view prefix = options.prefix;
         auto it = (after && std::string_view(*after) >= prefix)
@@ -247,14 +249,10 @@ public:
                       : record->keys.lower_bound(prefix, KeyOrder{});
         for (; it != record->keys.end() && it->key().starts_with(prefix); ++it) {
             if (is_expired(*it, now)) continue;
-            if (options.limit != 0 && result.entries.size() == options.limit) {
-                result.cursor = encode_cursor(result.entries.back().key);
-                break;
-            }
-            result.entries.emplace_back(std::string(it->key()),
-                                        options.keys_only ? std::string() : std::string(it->value()));
+            if (!page.fits(it->key(), it->value().size())) return std::move(page).finish_with_cursor();
+            page.add(std::string(it->key()), options.keys_only ? std::string() : std::string(it->value()));
         }
-        return result;
+        return std::move(page).finish();
     }
 
     void clear() noexcept {
