@@ -365,6 +365,37 @@ TEST_CASE("jsonrpc: batches in 2025-03-26", "[mcp][jsonrpc]") {
     }
 }
 
+TEST_CASE("jsonrpc: a batch runs no more requests once its answers reach max_batch_answer_bytes",
+          "[mcp][jsonrpc][security]") {
+    xs::SessionPlugin sessions;
+    mcp::EndpointOptions options;
+    options.max_batch_answer_bytes = 200;
+    mcp::McpEndpoint endpoint(options);
+    add_test_tools(endpoint.tools());
+    endpoint.set_payment_gate(mcp::testing::TrustingPaymentGateDouble(sessions));
+    const std::string session = open_session(endpoint, "2025-03-26");
+
+    // Each answer of remember is over 200 bytes: the first runs, the others
+    // are answered -32000 and do not run (their writes never happen).
+    const json batch = json::array({call_request(1, "remember", {{"value", "first"}}, pay_as(alice)),
+                                    call_request(2, "remember", {{"value", "second"}}, pay_as(alice)),
+                                    request(3, "ping"), notification("notifications/initialized")});
+    const mcp::Reply reply = post(endpoint, batch, session);
+    REQUIRE(reply.status == 200);
+    const json answers = body_of(reply);
+    REQUIRE(answers.size() == 3);
+    CHECK(answers[0]["result"]["structuredContent"]["success"] == true);
+    for (int i : {1, 2}) {
+        CHECK(answers[i]["id"] == i + 1);
+        CHECK(answers[i]["error"]["code"] == -32000);
+        CHECK(answers[i]["error"]["message"] ==
+              "Batch answer too large: the answers before this request reached 200 bytes, so it was not run; "
+              "send it again in another batch");
+    }
+    const json again = body_of(post(endpoint, call_request(4, "remember", json::object(), pay_as(alice)), session));
+    CHECK(again["result"]["structuredContent"]["previous"] == "first");
+}
+
 TEST_CASE("jsonrpc: batches are refused from 2025-06-18 on", "[mcp][jsonrpc]") {
     Fixture f;
     for (const char* version : {"2025-06-18", "2025-11-25"}) {

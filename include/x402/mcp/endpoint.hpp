@@ -50,6 +50,11 @@ struct EndpointOptions {
     std::function<std::chrono::steady_clock::time_point()> clock;
     /// Most messages in one JSON-RPC batch (2025-03-26 only).
     std::size_t max_batch = 100;
+    /// Most bytes of a batch's answers the endpoint runs requests for: once
+    /// the answers so far reach it, each later request of the batch is
+    /// answered -32000 without being run (and consumes no payment), so a
+    /// batch holds at most this plus one answer.
+    std::size_t max_batch_answer_bytes = 4 * 1024 * 1024;
     /// Deepest nesting of arrays and objects accepted in a body; deeper is
     /// answered -32600 before parsing (copying such JSON recurses).
     std::size_t max_json_depth = 64;
@@ -151,13 +156,17 @@ public:
             co_return error_reply(400, nullptr, jsonrpc::invalid_request,
                                   "Invalid Request: a batch must not exceed " + std::to_string(options_.max_batch) +
                                       " messages");
-        json answers = json::array();
+        // The answers, dumped as they come so that their bytes are counted.
+        std::string answers = "[";
+        auto append = [&answers](const json& answer) {
+            if (answers.size() > 1) answers.push_back(',');
+            answers += payment::dump_json(answer);
+        };
         for (const json& element : message) {
             const jsonrpc::Message parsed = jsonrpc::classify(element);
             switch (parsed.kind) {
             case jsonrpc::Message::Kind::invalid:
-                answers.push_back(jsonrpc::error_response(parsed.id, jsonrpc::invalid_request,
-                                                          "Invalid Request: " + parsed.problem));
+                append(jsonrpc::error_response(parsed.id, jsonrpc::invalid_request, "Invalid Request: " + parsed.problem));
                 break;
             case jsonrpc::Message::Kind::notification:
             case jsonrpc::Message::Kind::response:
@@ -165,18 +174,25 @@ public:
                 break;
             case jsonrpc::Message::Kind::request:
                 if (parsed.method == "initialize") {
-                    answers.push_back(jsonrpc::error_response(parsed.id, jsonrpc::invalid_request,
-                                                              "Invalid Request: initialize must not be part of a batch"));
+                    append(jsonrpc::error_response(parsed.id, jsonrpc::invalid_request,
+                                                   "Invalid Request: initialize must not be part of a batch"));
+                } else if (answers.size() >= options_.max_batch_answer_bytes) {
+                    append(jsonrpc::error_response(
+                        parsed.id, jsonrpc::server_busy,
+                        "Batch answer too large: the answers before this request reached " +
+                            std::to_string(options_.max_batch_answer_bytes) +
+                            " bytes, so it was not run; send it again in another batch"));
                 } else {
                     auto op = dispatch(parsed, *version, *session_id);
-                    json answer = co_await std::move(op);
-                    answers.push_back(std::move(answer));
+                    const json answer = co_await std::move(op);
+                    append(answer);
                 }
                 break;
             }
         }
-        if (answers.empty()) co_return accepted();
-        co_return ok(payment::dump_json(answers));
+        if (answers.size() == 1) co_return accepted();
+        answers.push_back(']');
+        co_return ok(std::move(answers));
     }
 
     /// Answers a DELETE: ends the session named by the Mcp-Session-Id header.

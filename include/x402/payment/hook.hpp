@@ -268,8 +268,10 @@ enum class CommitMode {
 struct PaymentHookOptions {
     CommitMode commit = CommitMode::atomic;
     /// Bounds on one request's staged writes (0: none); going past one throws
-    /// std::length_error inside the handler.
-    session::WriteSetLimits write_limits{};
+    /// std::length_error inside the handler (its result then fails, nothing
+    /// is charged or written). By default 10,000 writes and 4 MiB, so that
+    /// one paid request cannot make the server hold an unbounded write set.
+    session::WriteSetLimits write_limits{.max_writes = 10'000, .max_bytes = 4 * 1024 * 1024};
     /// "Now" in unix seconds, for the validBefore horizon below.
     UnixClock clock = system_unix_seconds;
     /// A payment whose validBefore is more than the requirements'
