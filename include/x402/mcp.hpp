@@ -4,6 +4,7 @@
 
 #include <x402/mcp/endpoint.hpp>
 #include <x402/mcp/jsonrpc.hpp>
+#include <x402/mcp/metrics.hpp>
 #include <x402/mcp/payment_gate.hpp>
 #include <x402/mcp/price.hpp>
 #include <x402/mcp/protocol.hpp>

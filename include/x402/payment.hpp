@@ -10,6 +10,7 @@
 #include <x402/payment/headers.hpp>
 #include <x402/payment/hook.hpp>
 #include <x402/payment/matching.hpp>
+#include <x402/payment/metrics.hpp>
 #include <x402/payment/networks.hpp>
 #include <x402/payment/replay_guard.hpp>
 #include <x402/payment/types.hpp>

@@ -1,5 +1,6 @@
 // x402::http::Server in-process: a real socket on 127.0.0.1, the server on two
 // io threads, a blocking Beast client on the test thread.
+#include <x402/http/prometheus.hpp>
 #include <x402/http/server.hpp>
 
 #include "http_client.hpp"  // tests/http_client.hpp
@@ -277,4 +278,44 @@ TEST_CASE("http server: a client that stalls before or inside its headers is clo
     HttpClient client(running.endpoint);
     if (!sent.empty()) client.write_raw(sent);
     CHECK(client.closed_by_server());
+}
+
+TEST_CASE("http server: metrics count connections, requests, answers by class and malformed requests", "[http]") {
+    RunningServer running([](http::Router& router) {
+        router.add(route("GET", "/health", echo));
+        router.add(route("GET", "/boom", boom));
+    });
+    {
+        HttpClient client(running.endpoint);
+        CHECK(client.send(bhttp::verb::get, "/health", {}).result_int() == 200);
+        CHECK(client.send(bhttp::verb::get, "/health", {}).result_int() == 200);
+        CHECK(client.send(bhttp::verb::get, "/missing", {}).result_int() == 404);
+        CHECK(client.send(bhttp::verb::get, "/boom", {}).result_int() == 500);
+    }
+    HttpClient malformed(running.endpoint);
+    malformed.write_raw("GET /health HTTP/1.1\r\nHost: x\r\nContent-Length: nope\r\n\r\n");
+    CHECK(malformed.read().result_int() == 400);
+    CHECK(malformed.closed_by_server());
+
+    const http::ServerMetrics& metrics = running.server.metrics();
+    CHECK(metrics.connections_accepted == 2);
+    CHECK(metrics.connections_refused == 0);
+    CHECK(metrics.requests == 4);
+    CHECK(metrics.requests_malformed == 1);
+    CHECK(metrics.responses_by_class[2] == 2);
+    CHECK(metrics.responses_by_class[4] == 2);
+    CHECK(metrics.responses_by_class[5] == 1);
+}
+
+TEST_CASE("prometheus text: HELP and TYPE per family, escaped label values", "[http]") {
+    http::PrometheusText page;
+    page.counter("x_total", "Things\\done.\nTwice", 3)
+        .gauge("x_open", "Open now.", 0)
+        .counter("x_refusals_total", "By reason.", "reason", {{"plain", 1}, {"a\"b\\c\nd", 2}});
+    CHECK(page.str() ==
+          "# HELP x_total Things\\\\done.\\nTwice\n# TYPE x_total counter\nx_total 3\n"
+          "# HELP x_open Open now.\n# TYPE x_open gauge\nx_open 0\n"
+          "# HELP x_refusals_total By reason.\n# TYPE x_refusals_total counter\n"
+          "x_refusals_total{reason=\"plain\"} 1\nx_refusals_total{reason=\"a\\\"b\\\\c\\nd\"} 2\n");
+    CHECK(http::PrometheusText::content_type == "text/plain; version=0.0.4; charset=utf-8");
 }

@@ -187,6 +187,18 @@ TEST_CASE("hook: a replayed payment is refused and runs the handler once", "[x40
     auto respelled = serve(hook, PaymentInput::from_mcp_meta(lower), route_of("v2-valid"), third);
     CHECK_FALSE(third.ran);
     CHECK(respelled.refusal().reason == "invalid_exact_evm_nonce_already_used");
+
+    // The metrics: three priced requests, one served, two refused as replays.
+    const xp::PaymentMetrics& metrics = hook.metrics();
+    CHECK(metrics.paid_requests == 3);
+    CHECK(metrics.served == 1);
+    CHECK(metrics.verifications == 3);  // each is verified; the claim then refuses the replays
+    CHECK(metrics.verifications_failed == 0);
+    CHECK(metrics.settlements == 1);
+    CHECK(metrics.commits == 1);
+    CHECK(metrics.commits_failed == 0);
+    CHECK(metrics.refusals() == std::map<std::string, std::uint64_t, std::less<>>{
+                                    {"invalid_exact_evm_nonce_already_used", 2}});
 }
 
 TEST_CASE("hook: a free route runs the handler with no session", "[x402][hook]") {
@@ -306,6 +318,11 @@ TEST_CASE("hook: a failed settlement withholds the handler's result", "[x402][ho
         CHECK_THROWS_AS(outcome.result(), std::logic_error);
         CHECK_FALSE(outcome.response_header());
         CHECK(hook.verifier().settle_calls == 1);
+        CHECK(hook.metrics().settlements == 1);
+        CHECK(hook.metrics().settlements_failed == 1);
+        CHECK(hook.metrics().served == 0);
+        CHECK(hook.metrics().commits == 0);
+        CHECK(hook.metrics().refusals().at("invalid_exact_evm_transaction_failed") == 1);
     }
     SECTION("settle throws") {
         verifier.settle_answer.reset();

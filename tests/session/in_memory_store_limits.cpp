@@ -19,6 +19,7 @@ TEST_CASE("quota: a payer at its quota evicts its own least recently used entry"
     put(store, "0xALICE", "a3", "3");
     REQUIRE(entries(store, "0xALICE") == Entries{{"a2", "2"}, {"a3", "3"}});
     REQUIRE(store.size() == 2);
+    REQUIRE(store.evictions() == 1);
 }
 
 TEST_CASE("quota: never evicts another payer's entry even when it is globally older", "[in_memory_store][quota]") {
@@ -48,6 +49,7 @@ TEST_CASE("quota: an overwrite at the quota evicts nothing", "[in_memory_store][
     put(store, "0xALICE", "a2", "two");
     put_many(store, "0xALICE", {{"a1", "uno"}, {"a2", "dos"}});
     REQUIRE(entries(store, "0xALICE") == Entries{{"a1", "uno"}, {"a2", "dos"}});
+    REQUIRE(store.evictions() == 0);
     // The overwrite refreshed a1 then a2: a1 is the payer's LRU now.
     put(store, "0xALICE", "a3", "3");
     REQUIRE(entries(store, "0xALICE") == Entries{{"a2", "dos"}, {"a3", "3"}});

@@ -76,6 +76,8 @@ public:
 
     /// Handlers running now (also those whose connection has gone).
     std::size_t in_flight() const noexcept { return state_->in_flight.load(); }
+    /// What the server has done so far (counters only ever increase).
+    const ServerMetrics& metrics() const noexcept { return state_->metrics; }
     /// Connections open now.
     std::size_t connections() const {
         std::lock_guard lock(state_->mutex);

@@ -70,6 +70,10 @@ public:
     void drain() { http_.drain(); }
     std::size_t in_flight() const noexcept { return http_.in_flight(); }
     std::size_t connections() const { return http_.connections(); }
+    /// MCP sessions open now.
+    std::size_t session_count() const { return state_->endpoint.session_count(); }
+    /// The HTTP server's counters (x402/http/server_metrics.hpp).
+    const http::ServerMetrics& http_metrics() const noexcept { return http_.metrics(); }
 
 private:
     static http::ServerOptions http_options(const ServerOptions& options) {

@@ -12,6 +12,7 @@
 #include <x402/payment/error.hpp>
 #include <x402/payment/headers.hpp>
 #include <x402/payment/matching.hpp>
+#include <x402/payment/metrics.hpp>
 #include <x402/payment/payment_identifier.hpp>
 #include <x402/payment/replay_guard.hpp>
 #include <x402/payment/types.hpp>
@@ -367,7 +368,23 @@ public:
             T result = co_await session::run_without_payer(std::move(handler));
             co_return Outcome::free(std::move(result));
         }
+        ++metrics_->paid_requests;
+        Outcome outcome = co_await run_priced<Handler, Failed, T>(std::move(input), std::move(route),
+                                                                  std::move(handler), std::move(failed));
+        if (outcome.refused()) metrics_->count_refusal(outcome.refusal().reason);
+        else if (outcome.replayed()) ++metrics_->replayed;
+        else if (outcome.settlement()) ++metrics_->served;
+        else ++metrics_->not_charged;
+        co_return outcome;
+    }
 
+    /// What this hook (and its copies) has done so far.
+    const PaymentMetrics& metrics() const noexcept { return *metrics_; }
+
+private:
+    template <class Handler, class Failed, class T>
+    awaitable<PaymentOutcome<T>> run_priced(PaymentInput input, RouteRequirements route, Handler handler, Failed failed) {
+        using Outcome = PaymentOutcome<T>;
         const PaymentIdentifierUse identifiers = route.payment_identifier.value_or(options_.payment_identifier);
         if (identifiers != PaymentIdentifierUse::off) {
             if (!RecordableResult<T>)
@@ -501,10 +518,12 @@ public:
             // paid for); only a retry would then run it again.
             if (identified) {
                 try {
+                    ++metrics_->commits;
                     std::vector<session::LedgerWrite> records =
                         records_of(*identified, *result, settlement, payer, version, claim->second);
                     co_await session::commit(sessions_.session_for(verified), std::move(records));
                 } catch (...) {
+                    ++metrics_->commits_failed;
                 }
             }
             co_return Outcome::paid(std::move(*result), payer, std::move(settlement), version);
@@ -545,7 +564,6 @@ public:
         co_return Outcome::paid(std::move(result), payer, std::move(settlement), version);
     }
 
-private:
     std::optional<Error> beyond_horizon(std::uint64_t valid_before, const PaymentRequirements& requirements) const {
         const std::uint64_t horizon = detail::saturating_add(
             options_.clock(), detail::saturating_add(requirements.max_timeout_seconds, options_.max_clock_skew_seconds));
@@ -559,23 +577,31 @@ private:
     /// The staged writes and the records (a store without apply has no
     /// ledger, so records come only with an atomic commit).
     awaitable<void> commit_writes(session::Session session, std::vector<session::LedgerWrite> records) const {
-        if (options_.commit == CommitMode::sequential && !session.store().has_apply()) {
-            const auto& writes = session.write_set();
-            co_await session.store().apply_sequentially(session.storage_payer(), writes->writes());
-            writes->discard_first(writes->size());
-            co_return;
+        ++metrics_->commits;
+        try {
+            if (options_.commit == CommitMode::sequential && !session.store().has_apply()) {
+                const auto& writes = session.write_set();
+                co_await session.store().apply_sequentially(session.storage_payer(), writes->writes());
+                writes->discard_first(writes->size());
+                co_return;
+            }
+            co_await session::commit(std::move(session), std::move(records));
+        } catch (...) {
+            ++metrics_->commits_failed;
+            throw;
         }
-        co_await session::commit(std::move(session), std::move(records));
     }
 
     /// Verifies; the payer, or the refusal's Error.
     awaitable<Result<std::string>> verify(const PaymentPayload& payment, const PaymentRequirements& requirements) {
         std::optional<VerifyResponse> verdict;
         try {
+            ++metrics_->verifications;
             verdict = co_await verifier_.verify(payment, requirements);
         } catch (...) {
             verdict.reset();
         }
+        if (!verdict || !verdict->is_valid) ++metrics_->verifications_failed;
         if (!verdict) co_return Error(reason::unexpected_verify_error, "verify: the verifier failed");
         if (!verdict->is_valid)
             co_return Error(verdict->invalid_reason.value_or(std::string(reason::unexpected_verify_error)),
@@ -722,10 +748,12 @@ private:
                                      const PaymentRequirements& requirements, std::optional<PaymentRefusal>& refusal) {
         std::optional<SettleResponse> settlement;
         try {
+            ++metrics_->settlements;
             settlement = co_await verifier_.settle(payment, requirements);
         } catch (...) {
             settlement.reset();
         }
+        if (!settlement || !settlement->success) ++metrics_->settlements_failed;
         if (!settlement) {
             const Error failure(reason::unexpected_settle_error, "settle: the verifier failed");
             refusal = refuse(route, version, failure);
@@ -768,6 +796,7 @@ private:
     Guard guard_;
     PaymentHookOptions options_;
     std::shared_ptr<typename InflightHold::Registry> inflight_ = std::make_shared<typename InflightHold::Registry>();
+    std::shared_ptr<PaymentMetrics> metrics_ = std::make_shared<PaymentMetrics>();
 };
 
 }  // namespace x402::payment

@@ -186,6 +186,13 @@ public:
         return table_.bytes();
     }
 
+    /// Live entries evicted so far to make room under max_entries,
+    /// max_entries_per_payer or max_bytes (for monitoring).
+    std::uint64_t evictions() const {
+        std::scoped_lock lock(mutex_);
+        return table_.evictions();
+    }
+
     /// Ledger records held, expired ones not yet dropped included.
     std::size_t ledger_size() const {
         std::scoped_lock lock(mutex_);

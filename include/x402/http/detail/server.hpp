@@ -5,6 +5,7 @@
 
 #include <x402/http/message.hpp>
 #include <x402/http/router.hpp>
+#include <x402/http/server_metrics.hpp>
 #include <x402/http/server_options.hpp>
 
 #include <boost/asio/as_tuple.hpp>
@@ -80,6 +81,7 @@ struct ServerState {
     std::size_t refusing = 0;
     // Handlers running now, whether or not their connection is still open.
     std::atomic<std::size_t> in_flight{0};
+    ServerMetrics metrics;
 };
 
 using StatePtr = std::shared_ptr<ServerState>;
@@ -90,7 +92,8 @@ inline Response server_error(const ServerState& state, unsigned status, std::str
     return Response::text(status, std::move(reason) + "\n");
 }
 
-inline BeastResponse to_beast(const ServerState& state, Response answer, unsigned version, bool keep_alive) {
+inline BeastResponse to_beast(ServerState& state, Response answer, unsigned version, bool keep_alive) {
+    state.metrics.count_response(answer.status);
     BeastResponse response(static_cast<bhttp::status>(answer.status), version);
     response.set(bhttp::field::server, state.options.server_name);
     if (!answer.body.empty()) response.set(bhttp::field::content_type, answer.content_type);
@@ -133,6 +136,7 @@ inline asio::awaitable<Response> run_handler(StatePtr state, const Route* route,
 
 /// The answer to one request: 404, 405 with Allow, or the route's.
 inline asio::awaitable<BeastResponse> answer(StatePtr state, BeastRequest parsed) {
+    ++state->metrics.requests;
     const unsigned version = parsed.version();
     const bool keep_alive = parsed.keep_alive();
     std::string_view target = parsed.target();
@@ -219,6 +223,8 @@ inline asio::awaitable<void> serve_connection(StatePtr state, std::shared_ptr<be
         bhttp::request_parser<bhttp::string_body> parser;
         parser.body_limit(state->options.max_body_bytes);
         const beast::error_code error = co_await read_request(*state, *stream, buffer, parser);
+        if (error == beast::error::timeout) ++state->metrics.connections_timed_out;
+        if (error == bhttp::error::body_limit || error == bhttp::error::header_limit) ++state->metrics.requests_malformed;
         if (error == bhttp::error::body_limit) {
             co_await refuse(state, stream,
                             server_error(*state, 413, "Payload Too Large: the body exceeds " +
@@ -233,7 +239,10 @@ inline asio::awaitable<void> serve_connection(StatePtr state, std::shared_ptr<be
         if (error) {
             const bool malformed = error.category() == bhttp::make_error_code(bhttp::error::end_of_stream).category() &&
                                    error != bhttp::error::end_of_stream && error != bhttp::error::partial_message;
-            if (malformed) co_await refuse(state, stream, server_error(*state, 400, "Bad Request"), false);
+            if (malformed) {
+                ++state->metrics.requests_malformed;
+                co_await refuse(state, stream, server_error(*state, 400, "Bad Request"), false);
+            }
             break;
         }
         stream->expires_never();
@@ -247,6 +256,7 @@ inline asio::awaitable<void> serve_connection(StatePtr state, std::shared_ptr<be
         stream->expires_after(state->options.write_timeout);  // a client that does not read its answer
         auto [write_error, written] = co_await bhttp::async_write(*stream, response, asio::as_tuple(asio::use_awaitable));
         (void)written;
+        if (write_error == beast::error::timeout) ++state->metrics.connections_timed_out;
         if (write_error || !keep_alive) break;
     }
     beast::error_code ignored;
@@ -306,6 +316,7 @@ inline asio::awaitable<void> accept_loop(StatePtr state) {
                 co_return;
             }
             full = state->connections.size() + state->refusing >= state->max_connections;
+            ++(full ? state->metrics.connections_refused : state->metrics.connections_accepted);
             if (!full) state->connections.emplace(stream, false);
             // Beyond the cap: a 503 while few are being refused, else closed at once.
             else if (state->refusing < max_refusing) ++state->refusing;

@@ -179,13 +179,13 @@ public:
         if (limits_.max_entries_per_payer) {
             PayerRecord* record = find_payer(payer);
             if (record != nullptr && record->recency.size() >= *limits_.max_entries_per_payer) {
-                remove(record->recency.front());
+                evict(record->recency.front());
             }
         }
-        while (recency_.size() >= limits_.max_entries) remove(recency_.front());
+        while (recency_.size() >= limits_.max_entries) evict(recency_.front());
         const std::size_t cost = entry_cost(payer, key, value);
         if (limits_.max_bytes) {
-            while (bytes_ + cost > *limits_.max_bytes) remove(recency_.front());
+            while (bytes_ + cost > *limits_.max_bytes) evict(recency_.front());
         }
         insert(payer, key, value, ttl, now);
     }
@@ -221,7 +221,7 @@ public:
             ++it;
             if (keep(entry.key())) continue;
             const bool last = record->recency.size() == 1;  // removing it removes the record
-            remove(entry);
+            evict(entry);
             --count;
             if (last) return;
         }
@@ -265,6 +265,8 @@ public:
     }
 
     std::size_t size() const noexcept { return recency_.size(); }
+    /// Live entries removed so far to make room (not expired, not erased).
+    std::uint64_t evictions() const noexcept { return evictions_; }
     std::size_t bytes() const noexcept { return bytes_; }
     const Limits& limits() const noexcept { return limits_; }
 
@@ -375,6 +377,11 @@ private:
         bytes_ += entry_cost(payer, key, value);
     }
 
+    void evict(StoredEntry& entry) noexcept {
+        ++evictions_;
+        remove(entry);
+    }
+
     void remove(StoredEntry& entry) noexcept {
         PayerRecord* owner = entry.owner;
         bytes_ -= entry_cost(owner->payer, entry.key(), entry.value());
@@ -425,6 +432,7 @@ private:
     }
 
     Limits limits_;
+    std::uint64_t evictions_ = 0;
     SipHasher::Key hash_key_;
     std::vector<LookupSet::bucket_type> buckets_;  // declared before lookup_, which points into it
     LookupSet lookup_;
