@@ -63,6 +63,8 @@ struct Options {
     std::int64_t max_entries_per_payer = 1'000;
     std::int64_t max_bytes = 256 * 1024 * 1024;
     std::size_t max_value_length = 16'384;
+    /// The most one get-content page (one list call) holds, on either store.
+    x402::session::PageLimits page_limits{};
     /// Most connections at once (beyond: 503); 0: three quarters of the descriptor limit.
     std::size_t max_connections = 0;
     /// Where replay claims live: memory:// or a Redis; empty: in the session
@@ -81,14 +83,17 @@ struct Options {
     Pricing pricing;
     /// io threads in --serve mode.
     unsigned threads = 2;
+    /// Serve GET /metrics (Prometheus text format).
+    bool metrics = false;
 };
 
 inline const char* usage =
     "usage: agent-server [--serve] [--listen ADDRESS:PORT] [--verifier offline|URL|none] [--store URL]\n"
     "                    [--replay-store URL] [--assume-noeviction] [--payment-identifiers optional|required|off]\n"
     "                    [--max-entries-per-payer N] [--max-bytes N] [--max-value-length N] [--max-connections N]\n"
+    "                    [--max-page-entries N] [--max-page-bytes N]\n"
     "                    [--pay-to ADDRESS] [--network NAME] [--asset ADDRESS --asset-name NAME --asset-version V]\n"
-    "                    [--allow-offline-mainnet] [--threads N]\n"
+    "                    [--allow-offline-mainnet] [--threads N] [--metrics]\n"
     "  --listen   default 127.0.0.1:8402 (port 0: any free port; the chosen one is printed)\n"
     "  --verifier how paid calls are verified:\n"
     "               none     (default) every paid call is refused with its payment requirements\n"
@@ -107,11 +112,14 @@ inline const char* usage =
     "  --max-entries-per-payer N  in-memory store: most entries of one payer (default 1000)\n"
     "  --max-bytes N  in-memory store: payer + key + value bytes in all (default 268435456)\n"
     "  --max-value-length N  put-content: longest value in characters (default 16384)\n"
+    "  --max-page-entries N, --max-page-bytes N  one get-content page: most entries (default 1000)\n"
+    "             and key + value bytes (default 1048576; a larger single value comes alone)\n"
     "  --max-connections N  most connections at once, beyond them 503 (default: 3/4 of the fd limit)\n"
     "  --payment-identifiers  optional (default), required or off: a retry carrying the payment's\n"
     "             payment-identifier gets the first answer; a --store Redis must then never evict\n"
     "  --pay-to   recipient of payments (default 0x209693Bc6afc0C5328bA36FaF03C514EF312287C)\n"
     "  --network  eip155:84532 (Base Sepolia, default) or eip155:8453 (Base); others need --asset\n"
+    "  --metrics  serve the server's counters on GET /metrics (Prometheus text format)\n"
     "  --serve    keep serving MCP on http://ADDRESS:PORT/mcp until SIGINT/SIGTERM;\n"
     "             without it: a short demo of the MCP answers, then exit\n";
 
@@ -166,6 +174,10 @@ inline std::optional<Options> parse(int argc, char** argv) {
             options.allow_offline_mainnet = true;
             continue;
         }
+        if (flag == "--metrics") {
+            options.metrics = true;
+            continue;
+        }
         if (flag == "--help" || flag == "-h") {
             std::cout << usage;
             std::exit(0);
@@ -187,7 +199,7 @@ inline std::optional<Options> parse(int argc, char** argv) {
             }
             options.address = host;
         } else if (flag == "--max-entries-per-payer" || flag == "--max-bytes" || flag == "--max-value-length" ||
-                   flag == "--max-connections") {
+                   flag == "--max-connections" || flag == "--max-page-entries" || flag == "--max-page-bytes") {
             std::int64_t number = 0;
             const auto [end, error] = std::from_chars(value.data(), value.data() + value.size(), number);
             if (error != std::errc() || end != value.data() + value.size() || number < 1)
@@ -195,6 +207,8 @@ inline std::optional<Options> parse(int argc, char** argv) {
             if (flag == "--max-entries-per-payer") options.max_entries_per_payer = number;
             else if (flag == "--max-bytes") options.max_bytes = number;
             else if (flag == "--max-connections") options.max_connections = static_cast<std::size_t>(number);
+            else if (flag == "--max-page-entries") options.page_limits.max_entries = static_cast<std::size_t>(number);
+            else if (flag == "--max-page-bytes") options.page_limits.max_bytes = static_cast<std::size_t>(number);
             else options.max_value_length = static_cast<std::size_t>(number);
         } else if (flag == "--payment-identifiers") {
             if (value == "optional") options.payment_identifiers = x402::payment::PaymentIdentifierUse::optional;
@@ -254,6 +268,7 @@ inline std::optional<x402::session::AnyStore> make_store(boost::asio::any_io_exe
         x402::session::InMemoryStoreOptions limits;
         limits.max_entries_per_payer = options.max_entries_per_payer;
         limits.max_bytes = options.max_bytes;
+        limits.page_limits = options.page_limits;
         try {
             return x402::session::AnyStore::make<x402::session::InMemoryStore>(std::move(limits));
         } catch (const std::exception& error) {
@@ -263,7 +278,9 @@ inline std::optional<x402::session::AnyStore> make_store(boost::asio::any_io_exe
     }
 #if X402_AGENT_SERVER_REDIS
     try {
-        return x402::redis::make_store(std::move(executor), url);
+        x402::redis::RedisStoreOptions redis_options;
+        redis_options.page_limits = options.page_limits;
+        return x402::redis::make_store(std::move(executor), url, std::move(redis_options));
     } catch (const std::exception& error) {
         std::cerr << "agent-server: --store " << url << ": " << error.what() << '\n';
         return std::nullopt;
@@ -295,6 +312,8 @@ inline x402::mcp::PaymentGate refusing_gate() {
 struct Gates {
     x402::mcp::PaymentGate mcp;
     x402::mcp::PaymentGate http;
+    /// The hook's counters (null without a verifier); the gates keep the hook alive.
+    const x402::payment::PaymentMetrics* metrics = nullptr;
 };
 
 inline x402::mcp::Reply demo_post(x402::mcp::McpEndpoint& endpoint, const json& message,
@@ -414,7 +433,7 @@ std::optional<Gates> gates_over(const Options& options, const x402::session::Ses
         auto hook = std::make_shared<xp::PaymentHook<Verifier, xp::RedisReplayGuard>>(sessions, std::move(verifier),
                                                                                      std::move(guard), hook_options);
         x402::mcp::PaymentGate gate = x402::mcp::make_x402_gate(hook);
-        return Gates{gate, gate};
+        return Gates{gate, gate, &hook->metrics()};
     }
 #else
     (void)executor;
@@ -431,7 +450,7 @@ std::optional<Gates> gates_over(const Options& options, const x402::session::Ses
     auto hook = std::make_shared<xp::PaymentHook<Verifier>>(sessions, std::move(verifier), xp::InMemoryReplayGuard(),
                                                             hook_options);
     x402::mcp::PaymentGate gate = x402::mcp::make_x402_gate(hook);
-    return Gates{gate, gate};
+    return Gates{gate, gate, &hook->metrics()};
 }
 
 /// The gates for `options.verifier`, or nullopt (after printing why).
@@ -507,6 +526,25 @@ inline int demo(x402::mcp::McpEndpoint& endpoint) {
     return ok ? EXIT_SUCCESS : EXIT_FAILURE;
 }
 
+inline x402::mcp::awaitable<x402::mcp::HttpResponse> metrics_page(const x402::mcp::Server* server,
+                                                                   const x402::payment::PaymentMetrics* payments,
+                                                                   x402::session::AnyStore store) {
+    x402::mcp::HttpResponse response = x402::http::Response::text(200, x402::mcp::prometheus_text(*server, payments, &store));
+    response.content_type = std::string(x402::http::PrometheusText::content_type);
+    co_return response;
+}
+
+/// GET /metrics: the server's counters in the Prometheus text format (free;
+/// only with --metrics, since it tells anyone who asks how busy the server is).
+inline void add_metrics_route(x402::mcp::Server& server, const x402::payment::PaymentMetrics* payments,
+                              x402::session::AnyStore store) {
+    x402::mcp::HttpRoute route;
+    route.method = "GET";
+    route.path = "/metrics";
+    route.handler = [&server, payments, store](x402::mcp::HttpRequest) { return metrics_page(&server, payments, store); };
+    server.http_routes().add(std::move(route));
+}
+
 /// The whole program: parse, build the store, tools and gate, then demo or serve.
 inline int run(int argc, char** argv) {
     const std::optional<Options> options = parse(argc, argv);
@@ -536,6 +574,7 @@ inline int run(int argc, char** argv) {
     if (!gates) return 2;
     server.set_payment_gate(std::move(gates->mcp));
     server.set_http_payment_gate(std::move(gates->http));
+    if (options->metrics) add_metrics_route(server, gates->metrics, sessions.store());
 
     if (!options->serve) return demo(server.endpoint());
 

@@ -36,7 +36,10 @@ inline mcp::awaitable<mcp::ToolResult> put_content(json arguments) {
     co_return mcp::ToolResult::object({{"success", true}, {"key", key}, {"signer", signer}});
 }
 
-/// get-content {key?}: the value of key, or (no key) every entry with a count.
+/// get-content {key?, cursor?}: the value of key, or (no key) one page of
+/// the entries with its count and, when more follow, `next_cursor` to pass
+/// as `cursor` (a page is capped by the store's PageLimits, so no call makes
+/// the server hold more than one page however much the payer stored).
 inline mcp::awaitable<mcp::ToolResult> get_content(json arguments) {
     auto session = x402::session::get_session();
     if (!session) co_return mcp::ToolResult::object({{"success", false}, {"error", no_signer}});
@@ -47,18 +50,20 @@ inline mcp::awaitable<mcp::ToolResult> get_content(json arguments) {
             co_return mcp::ToolResult::object({{"success", false}, {"error", "No content found for key \"" + key + "\""}});
         co_return mcp::ToolResult::object({{"success", true}, {"key", key}, {"value", *value}});
     }
-    json content = json::object();
-    std::string cursor;
-    for (;;) {
-        x402::session::ListOptions options;
-        options.cursor = cursor;
-        x402::session::ListResult page = co_await session->list(std::move(options));
-        for (auto& entry : page.entries) content[entry.key] = std::move(entry.value);
-        if (!page.cursor) break;
-        cursor = std::move(*page.cursor);
+    x402::session::ListOptions options;
+    if (arguments.contains("cursor")) options.cursor = arguments["cursor"].get<std::string>();
+    x402::session::ListResult page;
+    try {
+        page = co_await session->list(std::move(options));
+    } catch (const std::invalid_argument& error) {
+        co_return mcp::ToolResult::error(error.what());  // an isError result is not charged
     }
+    json content = json::object();
+    for (auto& entry : page.entries) content[entry.key] = std::move(entry.value);
     const std::size_t count = content.size();
-    co_return mcp::ToolResult::object({{"success", true}, {"content", std::move(content)}, {"count", count}});
+    json answer = {{"success", true}, {"content", std::move(content)}, {"count", count}};
+    if (page.cursor) answer["next_cursor"] = std::move(*page.cursor);
+    co_return mcp::ToolResult::object(std::move(answer));
 }
 
 /// GET /content/<key>: get-content over plain HTTP (x402 payment header); the
@@ -127,6 +132,10 @@ inline void add_content_routes(mcp::HttpRouteRegistry& routes, const Pricing& pr
 /// payment): with the value bound, what one entry can cost the store.
 inline constexpr std::size_t max_key_length = 256;
 
+/// The longest list cursor get-content takes: a cursor is "c:" and the hex
+/// of a key, so this is what a key of max_key_length bytes needs.
+inline constexpr std::size_t max_cursor_length = 2 + 2 * 4 * max_key_length;
+
 /// Registers put-content ($0.01; values of at most `max_value_length`
 /// characters, refused before payment) and get-content ($0.001).
 inline void add_content_tools(mcp::ToolRegistry& tools, const Pricing& pricing, std::size_t max_value_length) {
@@ -147,9 +156,16 @@ inline void add_content_tools(mcp::ToolRegistry& tools, const Pricing& pricing, 
 
     mcp::Tool get;
     get.name = "get-content";
-    get.description = "Read the value of a key from the caller's session; without a key, list every entry and the count.";
-    get.input_schema = {{"type", "object"},
-                        {"properties", {{"key", {{"type", "string"}, {"maxLength", max_key_length}, {"description", "The key"}}}}}};
+    get.description = "Read the value of a key from the caller's session; without a key, list one page of the "
+                      "entries and their count (next_cursor, when present, gives the next page).";
+    get.input_schema = {
+        {"type", "object"},
+        {"properties",
+         {{"key", {{"type", "string"}, {"maxLength", max_key_length}, {"description", "The key"}}},
+          {"cursor",
+           {{"type", "string"},
+            {"maxLength", max_cursor_length},
+            {"description", "next_cursor of the previous page"}}}}}};
     get.price = price(pricing, get.name, get.description, "1000");
     get.handler = get_content;
     tools.add(std::move(get));

@@ -189,17 +189,35 @@ async function put(session, key, value) {
                 `${session.wallet.name} put ${key}`);
 }
 
-/** Everything the payer holds, by a paid listing. */
+/** One page of a paid listing (get-content without a key). */
+async function listPage(session, cursor) {
+  const args = cursor === undefined ? {} : { cursor };
+  return paidOk(await withPayment(session, 'get-content', args, await paymentFor(session, 'get-content', args)),
+                `${session.wallet.name} list`);
+}
+
+/** Everything the payer holds, page by page (one paid listing a page). */
 async function listing(session) {
-  const answer = paidOk(await withPayment(session, 'get-content', {}, await paymentFor(session, 'get-content', {})),
-                        `${session.wallet.name} list`);
-  return answer.content;
+  const content = {};
+  let cursor;
+  for (let pages = 0; ; pages++) {
+    assert.ok(pages < 100, 'a listing ends');
+    const page = await listPage(session, cursor);
+    Object.assign(content, page.content);
+    if (page.next_cursor === undefined) return content;
+    cursor = page.next_cursor;
+  }
 }
 
 /** GET /content/<rawKey> (latin1 characters go out as single bytes) with optional headers. */
 function getContent(rawKey, headers = {}) {
+  return getPath(`/content/${rawKey}`, headers);
+}
+
+/** GET path on the server, answered as {status, headers, body}. */
+function getPath(path, headers = {}) {
   return new Promise((resolve, reject) => {
-    const request = http.request({ host: server.hostname, port: server.port, path: `/content/${rawKey}`, headers },
+    const request = http.request({ host: server.hostname, port: server.port, path, headers },
       (response) => {
         const chunks = [];
         response.on('data', (chunk) => chunks.push(chunk));
@@ -444,6 +462,32 @@ async function paidState() {
     assert.equal((await calls()).verify[nonceOf(payment)], undefined, 'never verified: the payment is unused');
   });
 
+  const pageBytes = Number(process.env.X402_PAGE_BYTES ?? 0);
+  if (pageBytes > 0) {
+    await check(`a listing answers one page of at most ${pageBytes} bytes, and next_cursor gives the rest`, async () => {
+      const lister = await connect(wallet('lister'));
+      const value = 'v'.repeat(Math.floor(pageBytes / 4));
+      for (let i = 0; i < 10; i++) await put(lister, `k${i}`, value);
+      const first = await listPage(lister);
+      const inFirst = Object.keys(first.content);
+      assert.ok(inFirst.length >= 1 && inFirst.length < 10, `one page, not all 10: ${inFirst.length}`);
+      assert.equal(first.count, inFirst.length);
+      const bytes = inFirst.reduce((sum, key) => sum + key.length + first.content[key].length, 0);
+      assert.ok(bytes <= pageBytes, `page bytes ${bytes} <= ${pageBytes}`);
+      assert.equal(typeof first.next_cursor, 'string');
+      const all = await listing(lister);
+      assert.deepEqual(Object.keys(all).sort(), Array.from({ length: 10 }, (_, i) => `k${i}`).sort());
+      // A malformed cursor is a failed result: refused, not charged.
+      const bad = { cursor: 'c:zz' };
+      const payment = await paymentFor(lister, 'get-content', bad);
+      const refused = await withPayment(lister, 'get-content', bad, payment);
+      assert.equal(refused.isError, true, JSON.stringify(refused).slice(0, 300));
+      assert.match(refused.content[0].text, /malformed list cursor/);
+      assert.equal((await calls()).settle[nonceOf(payment)], undefined, 'never settled');
+      await lister.client.close();
+    });
+  }
+
   const quota = Number(process.env.X402_PAYER_QUOTA ?? 0);
   if (quota > 0 && !redis) {
     await check(`one payer writing past its quota (${quota}) evicts only its own oldest entries`, async () => {
@@ -488,6 +532,29 @@ async function paidState() {
     assert.deepEqual(await listing(bob), { color: 'green' }, 'bob is untouched');
     await Promise.all(payers.map((session) => session.client.close()));
   });
+
+  if (process.env.X402_METRICS === '1') {
+    await check('GET /metrics counts what the attacks above did, in the Prometheus text format', async () => {
+      const page = await getPath('/metrics');
+      assert.equal(page.status, 200);
+      assert.match(page.headers['content-type'], /^text\/plain; version=0\.0\.4/);
+      const sample = (name) => {
+        const line = page.body.split('\n').find((l) => l.startsWith(`${name} `));
+        assert.ok(line, `${name} in ${page.body.slice(0, 2000)}`);
+        return Number(line.split(' ')[1]);
+      };
+      assert.ok(sample('x402_payment_served_total') >= 10, 'paid calls served');
+      assert.ok(sample('x402_payment_settlements_failed_total') >= 16, 'the refused settlements above');
+      assert.ok(sample('x402_payment_commits_total') >= sample('x402_payment_served_total'));
+      assert.equal(sample('x402_payment_commits_failed_total'), 0);
+      assert.ok(sample('x402_http_requests_total') > sample('x402_payment_requests_total'));
+      assert.ok(sample('x402_mcp_sessions_open') >= 2, 'alice and bob are connected');
+      assert.ok(sample('x402_http_connections_open') >= 1);
+      assert.ok(sample('x402_store_evictions_total') >= 5, 'the quota flood evicted the flooder\'s own entries');
+      assert.match(page.body, /^x402_payment_refusals_total\{reason="invalid_exact_evm_nonce_already_used"\} [1-9]/m);
+      assert.match(page.body, /^x402_payment_refusals_total\{reason="invalid_exact_evm_transaction_failed"\} [1-9]/m);
+    });
+  }
 
   await alice.client.close();
   await bob.client.close();
