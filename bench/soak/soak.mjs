@@ -2,12 +2,12 @@
 // this): legitimate clients paying with the official npm clients
 // (tests/agent_server/clients.mjs) for a bounded time, while the server's
 // RSS and open descriptors are sampled from /proc; then the same clients
-// beside attack loads, run by a child process (`attacks` role) so that its
+// beside attack loads, each run by a child process of its own so that its
 // CPU (16 MB JSON answers, signatures for batches) does not sit in the event
 // loop whose latencies are measured.
 //
-//   node soak.mjs MODULES MCP_URL SERVER_PID      the soak (both phases)
-//   node soak.mjs attacks MODULES MCP_URL         the attack loads (spawned by the soak)
+//   node soak.mjs MODULES MCP_URL SERVER_PID                 the soak (both phases)
+//   node soak.mjs attack lists|slow|inits MODULES MCP_URL    one attack load (spawned by the soak)
 //
 // Environment (defaults): SOAK_DURATION=120 seconds per phase,
 // SOAK_CLIENTS=64, SOAK_WALLETS=8, SOAK_PHASES=steady,attack,
@@ -76,7 +76,7 @@ function answerOf(clients, result, what) {
  * wallets are shared, the keys are its own) calling every paid tool, and the
  * paid HTTP route, checking each answer against what it stored.
  */
-async function legitimate(clients, number, who, deadline, tally) {
+async function legitimate(clients, number, who, deadline, tally, ready) {
   const session = await clients.connect(who);
   const prices = {};  // a tool's price is the same for every call: asked once, as a caching agent does
   const priceOf = async (tool, args) => (prices[tool] ??= await clients.priceOf(session, tool, args));
@@ -127,7 +127,8 @@ async function legitimate(clients, number, who, deadline, tally) {
     },
   };
   const mix = ['put', 'get', 'http', 'put', 'get', 'list', 'http', 'get', 'erase', 'retried'];
-  await tally.time(ops.put);  // something to read
+  await tally.time(ops.put);  // something to read; the session has paid, so the flood cannot replace it
+  ready();
   for (let n = 0; n < maxOpsPerLoop && Date.now() < deadline; n++) {
     const op = stored.size === 0 ? 'put' : mix[(n + number) % mix.length];
     await tally.time(ops[op]);
@@ -167,11 +168,17 @@ async function phase(name, clients, wallets, pid, baselineFds) {
   const samples = [];
   const sampler = setInterval(() => samples.push(sampleOf(pid, start)), 2000);
   samples.push(sampleOf(pid, start));
-  attacks?.go();
-  await Promise.all(Array.from({ length: count }, (_, i) =>
-    legitimate(clients, i, wallets[i % wallets.length], deadline, tally).catch((error) => {
-      tally.errors[`client ${error.message.slice(0, 80)}`] = (tally.errors[`client ${error.message.slice(0, 80)}`] ?? 0) + 1;
-    })));
+  let waiting = count;
+  const ready = () => { if (--waiting === 0) attacks?.go(); };  // once every client has paid once
+  await Promise.all(Array.from({ length: count }, (_, i) => {
+    let called = false;
+    const once = () => { if (!called) { called = true; ready(); } };
+    return legitimate(clients, i, wallets[i % wallets.length], deadline, tally, once).catch((error) => {
+      const kind = `client: ${error.message.slice(0, 80)}`;
+      tally.errors[kind] = (tally.errors[kind] ?? 0) + 1;
+      once();
+    });
+  }));
   samples.push(sampleOf(pid, start));
   clearInterval(sampler);
   const attackReport = attacks ? await attacks.done : null;
@@ -193,127 +200,147 @@ async function phase(name, clients, wallets, pid, baselineFds) {
   };
 }
 
-/** Spawns this script in the `attacks` role: go() starts its loads, done is its report. */
+/**
+ * Spawns this script once per attack, each in its own process (parsing 16 MB
+ * answers must not delay the timing of the slow sockets): each stores what
+ * it needs, then waits for go(); done is their reports, merged.
+ */
 async function startAttacks() {
-  const child = spawn(process.execPath, [fileURLToPath(import.meta.url), 'attacks', ...process.argv.slice(2, 4)],
-                      { stdio: ['pipe', 'pipe', 'inherit'] });
-  const lines = readline.createInterface({ input: child.stdout });
-  const next = () => new Promise((resolve, reject) => {
-    lines.once('line', resolve);
-    child.once('close', (code) => reject(new Error(`the attack process exited with ${code}`)));
+  const children = ['lists', 'slow', 'inits'].map((role) => {
+    const child = spawn(process.execPath, [fileURLToPath(import.meta.url), 'attack', role, ...process.argv.slice(2, 4)],
+                        { stdio: ['pipe', 'pipe', 'inherit'] });
+    const lines = readline.createInterface({ input: child.stdout });
+    const closed = new Promise((_, reject) => child.once('close', (code) => reject(new Error(`attack ${role} exited with ${code}`))));
+    const next = () => Promise.race([new Promise((resolve) => lines.once('line', (line) => resolve(JSON.parse(line)))), closed]);
+    return { child, next };
   });
-  const filled = JSON.parse(await next());
-  console.error(`soak: attack data set stored (${JSON.stringify(filled)})`);
-  return { go: () => child.stdin.write('go\n'), done: next().then((line) => ({ setup: filled, ...JSON.parse(line) })) };
+  const setup = Object.assign({}, ...await Promise.all(children.map((c) => c.next())));
+  console.error(`soak: attack data set stored (${JSON.stringify(setup)})`);
+  return {
+    go: () => children.forEach((c) => c.child.stdin.write('go\n')),
+    done: Promise.all(children.map((c) => c.next())).then((reports) => Object.assign({ setup }, ...reports)),
+  };
 }
 
 // ---------------------------------------------------------------- attack loads
 
-async function attackLoads(modules, mcpUrl) {
-  const clients = agentClients(modules, mcpUrl);
-  const url = new URL(mcpUrl);
+/** Prints the setup line, waits for "go", runs `load` until the deadline it is given, prints its report. */
+async function attack(setup, load) {
+  console.log(JSON.stringify(setup));
+  await new Promise((resolve) => readline.createInterface({ input: process.stdin }).once('line', resolve));
+  const deadline = Date.now() + duration;
+  console.log(JSON.stringify(await load(() => Date.now() < deadline)));
+}
+
+/** (a) amplifying lists: paid get-content {} over the largest data set a payer may hold, alone and in JSON-RPC batches. */
+async function amplifyingLists(clients, mcpUrl) {
   const entries = env('SOAK_HOARD_ENTRIES', 1000), valueLength = env('SOAK_HOARD_VALUE', 16384);
-  // Two payers holding the most the store lets one payer hold: what one list call can cost.
   const hoarders = await Promise.all([0, 1].map((i) => clients.connect(clients.wallet(`hoarder${i}`))));
   const putPrice = await clients.priceOf(hoarders[0], 'put-content', { key: 'k', value: 'v' });
   const listPrice = await clients.priceOf(hoarders[0], 'get-content', {});
+  const pay = (session, price) => session.wallet.payments.createPaymentPayload(price);
   const fillStart = Date.now();
   await Promise.all(hoarders.flatMap((session) => Array.from({ length: 8 }, async (_, worker) => {
     for (let k = worker; k < entries; k += 8) {
       const args = { key: `h${k}`, value: String(k % 10).repeat(valueLength) };
-      clients.paidOk(await clients.withPayment(session, 'put-content', args,
-                                               await session.wallet.payments.createPaymentPayload(putPrice)), 'hoard');
+      clients.paidOk(await clients.withPayment(session, 'put-content', args, await pay(session, putPrice)), 'hoard');
     }
   })));
-  console.log(JSON.stringify({ hoarders: 2, entries, valueLength, fillSeconds: Math.round((Date.now() - fillStart) / 1000) }));
-  await new Promise((resolve) => readline.createInterface({ input: process.stdin }).once('line', resolve));
-  const deadline = Date.now() + duration;
-  const running = () => Date.now() < deadline;
-
-  // (a) amplifying lists: paid get-content {} over the hoard, alone and in JSON-RPC batches.
-  const lists = new Tally(), batches = new Tally();
-  let listBytes = 0, batchBytes = 0;
-  const listing = hoarders.map(async (session) => {
-    for (let n = 0; n < maxOpsPerLoop && running(); n++)
-      await lists.time(async () => {
-        const answer = clients.paidOk(await clients.withPayment(session, 'get-content', {},
-                                                                await session.wallet.payments.createPaymentPayload(listPrice)), 'list');
-        if (answer.count !== entries) throw failure(`list: ${answer.count} entries`);
-        listBytes += JSON.stringify(answer).length;
-      });
-  });
+  const setup = { hoarders: 2, entries, valueLength, fillSeconds: Math.round((Date.now() - fillStart) / 1000) };
   const batchSize = env('SOAK_BATCH', 10);
-  const batching = (async () => {
-    const opened = await rawInitialize(mcpUrl, '2025-03-26');  // the last version with batches
-    for (let n = 0; n < maxOpsPerLoop && running(); n++)
-      await batches.time(async () => {
-        const calls = [];
-        for (let i = 0; i < batchSize; i++)
-          calls.push({ jsonrpc: '2.0', id: i + 1, method: 'tools/call',
-                       params: { name: 'get-content', arguments: {},
-                                 _meta: { 'x402/payment': await hoarders[0].wallet.payments.createPaymentPayload(listPrice) } } });
-        const response = await fetch(mcpUrl, { method: 'POST', body: JSON.stringify(calls), headers: {
-          ...mcpHeaders, 'mcp-session-id': opened.session, 'mcp-protocol-version': '2025-03-26' } });
-        const text = await response.text();
-        if (response.status !== 200) throw failure(`batch: ${response.status}`, text.slice(0, 80));
-        const served = JSON.parse(text).filter((reply) => reply.result && reply.result.isError !== true).length;
-        if (served !== batchSize) throw failure(`batch: ${served} of ${batchSize} served`);
-        batchBytes += text.length;
-      });
-  })();
-
-  // (b) slow connections: a request's headers, or its body, a byte a second.
-  // The server's header_timeout and body_timeout (ServerOptions defaults), and
-  // some slack: a socket alive past its deadline is one the server forgot.
-  const deadlineS = { header: 10 + 5, body: 30 + 5 };
-  const slow = { header: [], body: [], openAtTheEnd: 0, overdue: 0, opened: 0 };
-  const slowSocket = (kind) => new Promise((resolve) => {
-    const opened = Date.now();
-    let ours = false;
-    const socket = net.connect(Number(url.port), url.hostname);
-    const head = `POST ${url.pathname} HTTP/1.1\r\nHost: ${url.host}\r\n`;
-    const trickle = setInterval(() => {
-      if (!running()) { ours = true; socket.destroy(); } else socket.write(kind === 'header' ? 'X' : ' ');
-    }, 1000);
-    socket.on('connect', () => socket.write(kind === 'header' ? `${head}X-Slow: `
-      : `${head}Content-Type: application/json\r\nContent-Length: 100000\r\n\r\n{`));
-    socket.on('data', () => {});
-    socket.on('error', () => {});
-    socket.on('close', () => {
-      clearInterval(trickle);
-      const lived = (Date.now() - opened) / 1000;
-      if (lived > deadlineS[kind]) slow.overdue += 1;
-      if (ours) slow.openAtTheEnd += 1; else slow[kind].push(lived);
-      resolve();
+  let opened = await rawInitialize(mcpUrl, '2025-03-26');  // the last version with batches
+  await attack(setup, async (running) => {
+    const lists = new Tally(), batches = new Tally();
+    let listBytes = 0, batchBytes = 0;
+    const listing = hoarders.map(async (session) => {
+      for (let n = 0; n < maxOpsPerLoop && running(); n++)
+        await lists.time(async () => {
+          const answer = clients.paidOk(await clients.withPayment(session, 'get-content', {}, await pay(session, listPrice)), 'list');
+          if (answer.count !== entries) throw failure(`list: ${answer.count} entries`);
+          listBytes += entries * valueLength;
+        });
     });
+    const batching = (async () => {
+      for (let n = 0; n < maxOpsPerLoop && running(); n++)
+        await batches.time(async () => {
+          const calls = [];
+          for (let i = 0; i < batchSize; i++)
+            calls.push({ jsonrpc: '2.0', id: i + 1, method: 'tools/call', params: {
+              name: 'get-content', arguments: {}, _meta: { 'x402/payment': await pay(hoarders[0], listPrice) } } });
+          const response = await fetch(mcpUrl, { method: 'POST', body: JSON.stringify(calls), headers: {
+            ...mcpHeaders, 'mcp-session-id': opened.session, 'mcp-protocol-version': '2025-03-26' } });
+          const text = await response.text();
+          // The flood may replace this session before it has paid: open another.
+          if (response.status === 404) opened = await rawInitialize(mcpUrl, '2025-03-26');
+          if (response.status !== 200) throw failure(`batch: ${response.status}`, text.slice(0, 80));
+          const served = JSON.parse(text).filter((reply) => reply.result && reply.result.isError !== true).length;
+          if (served !== batchSize) throw failure(`batch: ${served} of ${batchSize} served`);
+          batchBytes += text.length;
+        });
+    })();
+    await Promise.all([...listing, batching]);
+    await Promise.all(hoarders.map((session) => session.client.close()));
+    return { lists: { ...lists.summary(), megabytes: Math.round(listBytes / 1e6) },
+             batches: { size: batchSize, ...batches.summary(), answerMegabytes: Math.round(batchBytes / 1e6) } };
   });
-  const slowCount = env('SOAK_SLOW', 300);
-  const slowing = Array.from({ length: slowCount }, async (_, i) => {
-    for (let n = 0; n < maxOpsPerLoop && running(); n++, slow.opened++) await slowSocket(i % 2 ? 'body' : 'header');
-  });
+}
 
-  // (c) anonymous initialize floods: sessions never closed, never paid.
+/** (b) slow connections: a request's headers, or its body, a byte a second. */
+async function slowConnections(mcpUrl) {
+  const url = new URL(mcpUrl);
+  // The server's header_timeout and body_timeout (ServerOptions defaults),
+  // and slack: a socket connected for longer is one the server forgot.
+  const deadlineS = { header: 10 + 5, body: 30 + 5 };
+  const count = env('SOAK_SLOW', 300);
+  await attack({ slowSockets: count }, async (running) => {
+    const slow = { header: [], body: [], openAtTheEnd: 0, overdue: 0, opened: 0, slowestConnectS: 0 };
+    const slowSocket = (kind) => new Promise((resolve) => {
+      const started = Date.now();
+      let connected = 0, ours = false;
+      const socket = net.connect(Number(url.port), url.hostname);
+      const head = `POST ${url.pathname} HTTP/1.1\r\nHost: ${url.host}\r\n`;
+      const trickle = setInterval(() => {
+        if (!running()) { ours = true; socket.destroy(); } else if (connected) socket.write(kind === 'header' ? 'X' : ' ');
+      }, 1000);
+      socket.on('connect', () => {
+        connected = Date.now();
+        slow.slowestConnectS = Math.max(slow.slowestConnectS, (connected - started) / 1000);
+        socket.write(kind === 'header' ? `${head}X-Slow: ` : `${head}Content-Type: application/json\r\nContent-Length: 100000\r\n\r\n{`);
+      });
+      socket.on('data', () => {});
+      socket.on('error', () => {});
+      socket.on('close', () => {
+        clearInterval(trickle);
+        const lived = connected ? (Date.now() - connected) / 1000 : 0;
+        if (lived > deadlineS[kind]) slow.overdue += 1;
+        if (ours) slow.openAtTheEnd += 1; else slow[kind].push(lived);
+        resolve();
+      });
+    });
+    await Promise.all(Array.from({ length: count }, async (_, i) => {
+      for (let n = 0; n < maxOpsPerLoop && running(); n++, slow.opened++) await slowSocket(i % 2 ? 'body' : 'header');
+    }));
+    const seconds = (s) => (s.length ? { closedByServer: s.length, minS: Math.min(...s), maxS: Math.max(...s) } : null);
+    return { slow: { sockets: count, opened: slow.opened, header: seconds(slow.header), body: seconds(slow.body),
+                     openAtTheEnd: slow.openAtTheEnd, overdue: slow.overdue, slowestConnectS: slow.slowestConnectS } };
+  });
+}
+
+/** (c) anonymous initialize floods: sessions never closed, never paid. */
+async function initializeFlood(mcpUrl) {
   const inits = env('SOAK_INITS', 20000);
-  const initialized = {};
-  let sent = 0;
-  const flooding = Array.from({ length: 8 }, async () => {
-    while (sent < inits && running()) {
-      sent += 1;
-      const status = await rawInitialize(mcpUrl, '2025-11-25').then((r) => r.status, (e) => e.code ?? e.name);
-      initialized[status] = (initialized[status] ?? 0) + 1;
-    }
+  await attack({ initializes: inits }, async (running) => {
+    const statuses = {};
+    let sent = 0;
+    await Promise.all(Array.from({ length: 8 }, async () => {
+      while (sent < inits && running()) {
+        sent += 1;
+        const status = await rawInitialize(mcpUrl, '2025-11-25').then((r) => r.status, (e) => e.code ?? e.name);
+        statuses[status] = (statuses[status] ?? 0) + 1;
+      }
+    }));
+    return { initializes: { sent, statuses } };
   });
-
-  await Promise.all([...listing, batching, ...slowing, ...flooding]);
-  const seconds = (s) => (s.length ? { closedByServer: s.length, minS: Math.min(...s), maxS: Math.max(...s) } : null);
-  console.log(JSON.stringify({
-    lists: { ...lists.summary(), megabytes: Math.round(listBytes / 1e6) },
-    batches: { size: batchSize, ...batches.summary(), megabytes: Math.round(batchBytes / 1e6) },
-    slow: { sockets: slowCount, opened: slow.opened, header: seconds(slow.header), body: seconds(slow.body),
-            openAtTheEnd: slow.openAtTheEnd, overdue: slow.overdue },
-    initializes: { sent, statuses: initialized },
-  }));
-  await Promise.all(hoarders.map((session) => session.client.close()));
 }
 
 const mcpHeaders = { 'content-type': 'application/json', accept: 'application/json, text/event-stream' };
@@ -348,8 +375,6 @@ async function soak(modules, mcpUrl, pid) {
     if (r.phase === 'steady' && r.rss.growthMB > env('SOAK_RSS_GROWTH_MB', 16))
       failures.push(`${r.phase}: RSS grew ${r.rss.growthMB} MB after the warm-up`);
     if (r.rss.peakMB > env('SOAK_MAX_RSS_MB', 2048)) failures.push(`${r.phase}: peak RSS ${r.rss.peakMB} MB`);
-    if (r.attacks && r.attacks.slow.overdue > 0)
-      failures.push(`${r.phase}: ${r.attacks.slow.overdue} slow sockets outlived the server's deadlines`);
   }
   console.log(`soak-result ${JSON.stringify({ results, failures })}`);
   for (const why of failures) console.error(`soak: FAILED ${why}`);
@@ -357,12 +382,15 @@ async function soak(modules, mcpUrl, pid) {
 }
 
 const args = process.argv.slice(2);
-if (args[0] === 'attacks' && args.length === 3) {
-  await attackLoads(args[1], args[2]);
+if (args[0] === 'attack' && args.length === 4) {
+  const [role, modules, mcpUrl] = args.slice(1);
+  if (role === 'lists') await amplifyingLists(agentClients(modules, mcpUrl), mcpUrl);
+  else if (role === 'slow') await slowConnections(mcpUrl);
+  else await initializeFlood(mcpUrl);
   process.exit(0);
 } else if (args.length === 3) {
   await soak(...args);
 } else {
-  console.error('usage: node soak.mjs MODULES MCP_URL SERVER_PID   (or: node soak.mjs attacks MODULES MCP_URL)');
+  console.error('usage: node soak.mjs MODULES MCP_URL SERVER_PID   (or: node soak.mjs attack lists|slow|inits MODULES MCP_URL)');
   process.exit(2);
 }
