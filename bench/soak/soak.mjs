@@ -146,12 +146,18 @@ function sampleOf(pid, since) {
            fds: readdirSync(`/proc/${pid}/fd`).length };
 }
 
-/** Open descriptors once the clients' connections have closed (the server's idle timeout is 15 s). */
-async function settledFds(pid, want) {
-  let fds;
-  for (let waited = 0; waited < 40; waited++) {
-    fds = readdirSync(`/proc/${pid}/fd`).length;
-    if (fds <= want) break;
+/**
+ * Open descriptors once the clients' connections have closed (the server's
+ * idle timeout is 15 s): back to `idle`, or unchanged for 5 s (a Redis store
+ * keeps the connections it opened on first use), or after 40 s.
+ */
+async function settledFds(pid, idle) {
+  let fds = Infinity, same = 0;
+  for (let waited = 0; waited < 40 && same < 5; waited++) {
+    const now = readdirSync(`/proc/${pid}/fd`).length;
+    same = now === fds ? same + 1 : 0;
+    fds = now;
+    if (fds <= idle) break;
     await sleep(1000);
   }
   return fds;
@@ -186,7 +192,7 @@ async function phase(name, clients, wallets, pid, baselineFds) {
   const warmup = Math.min(env('SOAK_WARMUP', 60), duration / 2000);
   const baseline = samples.find((s) => s.t >= warmup) ?? samples.at(-1);
   const end = samples.at(-1);
-  const fdsAfter = await settledFds(pid, baselineFds + env('SOAK_FD_MARGIN', 4));
+  const fdsAfter = await settledFds(pid, baselineFds);
   const settled = sampleOf(pid, start);  // what the server keeps once its clients are gone
   const legit = tally.summary();
   return {
