@@ -9,7 +9,8 @@
 #
 # SOAK_WORK: where logs and results go (default: a new temp directory);
 # SOAK_*: soak.mjs's settings (SOAK_DURATION=120 seconds per phase, ...).
-# Writes WORK/STORE.json (the soak-result) and exits 1 if a soak failed.
+# Writes WORK/STORE.json (the soak-result), prints the tables of docs/soak.md
+# (report.mjs) and exits 1 if a soak failed.
 set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 root=$(cd "$here/../.." && pwd)
@@ -62,4 +63,7 @@ for store_kind in "${stores[@]}"; do
         status=1
     fi
 done
+results=()
+for store_kind in "${stores[@]}"; do [[ -s $work/$store_kind.json ]] && results+=("$work/$store_kind.json"); done
+[[ ${#results[@]} -eq 0 ]] || node "$here/report.mjs" "${results[@]}"
 exit "$status"
