@@ -13,8 +13,9 @@
 // SOAK_CLIENTS=64, SOAK_WALLETS=8, SOAK_PHASES=steady,attack,
 // SOAK_WARMUP=60 (seconds before the RSS baseline: payment claims are held
 // for the payment's 60 s window, so the claim table only stops growing then),
-// SOAK_RSS_GROWTH_MB=16 (most RSS growth from the baseline to the end of a
-// phase), SOAK_MAX_RSS_MB=2048 (most peak RSS), SOAK_FD_MARGIN=4 (most open
+// SOAK_RSS_GROWTH_MB=16 (most RSS growth from the baseline to the end of the
+// steady phase; the attack phase's RSS swings with the lists in flight),
+// SOAK_MAX_RSS_MB=2048 (most peak RSS), SOAK_FD_MARGIN=4 (most open
 // descriptors at the end beyond those before the first client). Attack
 // sizes: SOAK_HOARD_ENTRIES=1000 entries of SOAK_HOARD_VALUE=16384 characters
 // for each of 2 hoarding payers, SOAK_BATCH=10 list calls per JSON-RPC batch,
