@@ -5,12 +5,23 @@
 #
 #   scripts/run-bench.sh                 full run (about 2 minutes)
 #   BENCH_MIN_TIME=0.1 scripts/run-bench.sh   quick look
+#   scripts/run-bench.sh soak            the soak of agent-server instead (bench/soak/run.sh:
+#                                        both stores, both phases, about 15 minutes; docs/soak.md)
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 extra="libbenchmark-dev redis-server redis-tools valgrind"
 # Node from Debian only when none is there (a NodeSource node brings its own npm).
 command -v node >/dev/null && command -v npm >/dev/null || extra="$extra nodejs npm"
 X402_SESSION_EXTRA_PACKAGES="$extra" "$root/scripts/install-deps.sh"
+
+# The soak needs the example server, not the benchmarks: a build of its own.
+if [ "${1:-}" = soak ]; then
+    build="$root/build/soak"
+    cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=Release "-DCMAKE_CXX_FLAGS_RELEASE=-O2 -DNDEBUG" \
+        -DX402_SESSION_BUILD_TESTS=OFF -DX402_SESSION_BUILD_EXAMPLES=ON >/dev/null
+    cmake --build "$build" --target x402_agent_server -j "$(nproc)"
+    SOAK_WORK="$build/results" exec "$root/bench/soak/run.sh" "$build/examples/agent-server"
+fi
 
 min_time="${BENCH_MIN_TIME:-1}"
 build="$root/build/bench"

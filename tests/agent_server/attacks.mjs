@@ -18,25 +18,18 @@
 // The keys of alice and bob are the PUBLIC Hardhat/Anvil development keys
 // #0 and #1; the other payers are random keys made for the run. Test only.
 import assert from 'node:assert/strict';
-import http from 'node:http';
 import net from 'node:net';
-import path from 'node:path';
-import { createRequire } from 'node:module';
+import { agentClients } from './clients.mjs';
 
 const [scenario, modules, mcpUrl, doubleUrl, redisUrl, serverPid] = process.argv.slice(2);
 if (!scenario || !modules || !mcpUrl || !doubleUrl) {
   console.error('usage: node attacks.mjs paid-state|drain MODULES MCP_URL DOUBLE_URL [REDIS_URL [SERVER_PID]]');
   process.exit(2);
 }
-const require = createRequire(path.join(path.resolve(modules), 'package.json'));
-const { Client } = require('@modelcontextprotocol/sdk/client/index.js');
-const { StreamableHTTPClientTransport } = require('@modelcontextprotocol/sdk/client/streamableHttp.js');
-const { x402Client, x402HTTPClient } = require('@x402/core/client');
-const { registerExactEvmScheme } = require('@x402/evm/exact/client');
-const { appendPaymentIdentifierToExtensions, generatePaymentId } = require('@x402/extensions/payment-identifier');
-const { privateKeyToAccount, generatePrivateKey } = require('viem/accounts');
-
-const server = new URL(mcpUrl);
+const {
+  wallet, connect, priceOf, paymentFor, withPayment, paidOk, getContent, getPath, x402Headers, decodedRequired,
+  appendPaymentIdentifierToExtensions, generatePaymentId,
+} = agentClients(modules, mcpUrl);
 
 // ---------------------------------------------------------------- Redis (RESP)
 
@@ -142,45 +135,9 @@ const nonceOf = (payment) => payment.payload.authorization.nonce;
 
 // ---------------------------------------------------------------- payers
 
-function wallet(name, key = generatePrivateKey()) {
-  const account = privateKeyToAccount(key);
-  const payments = new x402Client();
-  registerExactEvmScheme(payments, { signer: account });
-  return { name, account, payments, address: account.address };
-}
-
-async function connect(who) {
-  const client = new Client({ name: `x402-session-attack-${who.name}`, version: '1.0.0' });
-  const transport = new StreamableHTTPClientTransport(server);
-  await client.connect(transport);
-  return { client, transport, wallet: who };
-}
-
-/** The PaymentRequired of a tool, from an unpaid call. */
-async function priceOf(session, name, args) {
-  const unpaid = await session.client.callTool({ name, arguments: args });
-  assert.equal(unpaid.isError, true, `${name} unpaid is refused`);
-  assert.equal(unpaid.structuredContent.error, 'payment_required');
-  return unpaid.structuredContent;
-}
-
-/** A fresh payment for a tool, signed by the session's payer. */
-async function paymentFor(session, name, args) {
-  return session.wallet.payments.createPaymentPayload(await priceOf(session, name, args));
-}
-
-const withPayment = (session, name, args, payment) =>
-  session.client.callTool({ name, arguments: args, _meta: { 'x402/payment': payment } });
-
 function refusedWith(result, reason, what) {
   assert.equal(result.isError, true, `${what}: refused (${JSON.stringify(result)})`);
   assert.equal(result.structuredContent?.error, reason, `${what}: ${JSON.stringify(result.structuredContent)}`);
-}
-
-function paidOk(result, what) {
-  assert.notEqual(result.isError, true, `${what}: ${JSON.stringify(result)}`);
-  assert.equal(result._meta?.['x402/payment-response']?.success, true, `${what}: receipt`);
-  return result.structuredContent ?? JSON.parse(result.content[0].text);
 }
 
 async function put(session, key, value) {
@@ -207,26 +164,6 @@ async function listing(session) {
     if (page.next_cursor === undefined) return content;
     cursor = page.next_cursor;
   }
-}
-
-/** GET /content/<rawKey> (latin1 characters go out as single bytes) with optional headers. */
-function getContent(rawKey, headers = {}) {
-  return getPath(`/content/${rawKey}`, headers);
-}
-
-/** GET path on the server, answered as {status, headers, body}. */
-function getPath(path, headers = {}) {
-  return new Promise((resolve, reject) => {
-    const request = http.request({ host: server.hostname, port: server.port, path, headers },
-      (response) => {
-        const chunks = [];
-        response.on('data', (chunk) => chunks.push(chunk));
-        response.on('end', () => resolve({ status: response.statusCode, headers: response.headers,
-                                           body: Buffer.concat(chunks).toString('utf8') }));
-      });
-    request.on('error', reject);
-    request.end();
-  });
 }
 
 let checks = 0;
@@ -559,16 +496,6 @@ async function paidState() {
   await alice.client.close();
   await bob.client.close();
   redis?.close();
-}
-
-function x402Headers(payment) {
-  return new x402HTTPClient(new x402Client()).encodePaymentSignatureHeader(payment);
-}
-
-function decodedRequired(response) {
-  const header = response.headers['payment-required'];
-  assert.ok(header, `a PAYMENT-REQUIRED header (status ${response.status}: ${response.body})`);
-  return JSON.parse(Buffer.from(header, 'base64').toString('utf8'));
 }
 
 // ---------------------------------------------------------------- drain
