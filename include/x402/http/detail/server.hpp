@@ -4,6 +4,7 @@
 #pragma once
 
 #include <x402/http/message.hpp>
+#include <x402/http/request_policy.hpp>
 #include <x402/http/router.hpp>
 #include <x402/http/server_options.hpp>
 
@@ -26,6 +27,7 @@
 #include <chrono>
 #include <cstddef>
 #include <memory>
+#include <optional>
 #include <mutex>
 #include <atomic>
 #include <map>
@@ -68,6 +70,9 @@ struct ServerState {
     // from `accept_strand` once the server has started.
     asio::ip::tcp::acceptor acceptor;
     asio::strand<asio::io_context::executor_type> accept_strand;
+    // Set by Server::start (the defaults depend on the bound address and
+    // port) before the first connection is accepted; read-only after.
+    RequestPolicy policy;
 
     std::mutex mutex;
     bool stopped = false;
@@ -135,6 +140,9 @@ inline asio::awaitable<Response> run_handler(StatePtr state, const Route* route,
 inline asio::awaitable<BeastResponse> answer(StatePtr state, BeastRequest parsed) {
     const unsigned version = parsed.version();
     const bool keep_alive = parsed.keep_alive();
+    // Before routing, so that no route (and no 404) differs for a foreign Host or Origin.
+    if (std::optional<Refusal> refused = state->policy.check(version, parsed.target(), parsed.base()))
+        co_return to_beast(*state, refused->response(), version, keep_alive);
     std::string_view target = parsed.target();
     std::string path(target.substr(0, target.find('?')));
     bool path_known = false;
@@ -233,7 +241,10 @@ inline asio::awaitable<void> serve_connection(StatePtr state, std::shared_ptr<be
         if (error) {
             const bool malformed = error.category() == bhttp::make_error_code(bhttp::error::end_of_stream).category() &&
                                    error != bhttp::error::end_of_stream && error != bhttp::error::partial_message;
-            if (malformed) co_await refuse(state, stream, server_error(*state, 400, "Bad Request"), false);
+            if (malformed) {
+                const Refusal refused{400, "malformed_request", "the request is not well-formed HTTP/1.1"};
+                co_await refuse(state, stream, refused.response(), false);
+            }
             break;
         }
         stream->expires_never();
