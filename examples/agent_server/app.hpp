@@ -212,10 +212,10 @@ inline std::optional<Options> parse(int argc, char** argv) {
             else if (value == "required") options.payment_identifiers = x402::payment::PaymentIdentifierUse::required;
             else if (value == "off") options.payment_identifiers = x402::payment::PaymentIdentifierUse::off;
             else return fail("--payment-identifiers must be optional, required or off, not " + value);
-        } else if (flag == "--allowed-host") {
-            options.allowed_hosts.push_back(value);
-        } else if (flag == "--allowed-origin") {
-            options.allowed_origins.push_back(value);
+        } else if (flag == "--allowed-host" || flag == "--allowed-origin") {
+            // An empty entry would match only a request without the header: a typo, not a policy.
+            if (value.empty()) return fail(std::string(flag) + " needs a value");
+            (flag == "--allowed-host" ? options.allowed_hosts : options.allowed_origins).push_back(value);
         } else if (flag == "--replay-store") {
             options.replay_store = value;
         } else if (flag == "--store") {
