@@ -81,6 +81,10 @@ struct Options {
     /// Allow --verifier offline on a network that is not a known test network.
     bool allow_offline_mainnet = false;
     Pricing pricing;
+    /// DNS-rebinding protection (x402::http::ServerOptions): the Host and
+    /// Origin values served; empty: the loopback defaults on a loopback address.
+    std::vector<std::string> allowed_hosts;
+    std::vector<std::string> allowed_origins;
     /// io threads in --serve mode.
     unsigned threads = 2;
     /// Serve GET /metrics (Prometheus text format).
@@ -93,6 +97,7 @@ inline const char* usage =
     "                    [--max-entries-per-payer N] [--max-bytes N] [--max-value-length N] [--max-connections N]\n"
     "                    [--max-page-entries N] [--max-page-bytes N]\n"
     "                    [--pay-to ADDRESS] [--network NAME] [--asset ADDRESS --asset-name NAME --asset-version V]\n"
+    "                    [--allowed-host HOST[:PORT]]... [--allowed-origin ORIGIN]...\n"
     "                    [--allow-offline-mainnet] [--threads N] [--metrics]\n"
     "  --listen   default 127.0.0.1:8402 (port 0: any free port; the chosen one is printed)\n"
     "  --verifier how paid calls are verified:\n"
@@ -115,6 +120,12 @@ inline const char* usage =
     "  --max-page-entries N, --max-page-bytes N  one get-content page: most entries (default 1000)\n"
     "             and key + value bytes (default 1048576; a larger single value comes alone)\n"
     "  --max-connections N  most connections at once, beyond them 503 (default: 3/4 of the fd limit)\n"
+    "  --allowed-host HOST[:PORT]  a Host this server answers to, others get 421 (repeatable;\n"
+    "             default on a loopback --listen: localhost, 127.0.0.1 and [::1], bare or with the\n"
+    "             port; on another address, any Host). Protects against DNS rebinding\n"
+    "  --allowed-origin ORIGIN  e.g. http://localhost:6274: a browser Origin allowed to call any\n"
+    "             route, others get 403 (repeatable; default on loopback: every loopback Origin;\n"
+    "             on another address, none). Requests without Origin are always served\n"
     "  --payment-identifiers  optional (default), required or off: a retry carrying the payment's\n"
     "             payment-identifier gets the first answer; a --store Redis must then never evict\n"
     "  --pay-to   recipient of payments (default 0x209693Bc6afc0C5328bA36FaF03C514EF312287C)\n"
@@ -215,6 +226,10 @@ inline std::optional<Options> parse(int argc, char** argv) {
             else if (value == "required") options.payment_identifiers = x402::payment::PaymentIdentifierUse::required;
             else if (value == "off") options.payment_identifiers = x402::payment::PaymentIdentifierUse::off;
             else return fail("--payment-identifiers must be optional, required or off, not " + value);
+        } else if (flag == "--allowed-host" || flag == "--allowed-origin") {
+            // An empty entry would match only a request without the header: a typo, not a policy.
+            if (value.empty()) return fail(std::string(flag) + " needs a value");
+            (flag == "--allowed-host" ? options.allowed_hosts : options.allowed_origins).push_back(value);
         } else if (flag == "--replay-store") {
             options.replay_store = value;
         } else if (flag == "--store") {
@@ -558,6 +573,8 @@ inline int run(int argc, char** argv) {
     server_options.address = options->address;
     server_options.port = options->port;
     server_options.max_connections = options->max_connections;
+    server_options.allowed_hosts = options->allowed_hosts;
+    server_options.allowed_origins = options->allowed_origins;
     server_options.endpoint.server_name = "x402-session-agent-server";
     server_options.endpoint.instructions =
         "Stores and retrieves content per x402 signer: put-content ($0.01) and get-content ($0.001).";

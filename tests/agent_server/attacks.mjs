@@ -27,7 +27,8 @@ if (!scenario || !modules || !mcpUrl || !doubleUrl) {
   process.exit(2);
 }
 const {
-  wallet, connect, priceOf, paymentFor, withPayment, paidOk, getContent, getPath, x402Headers, decodedRequired,
+  wallet, connect, priceOf, paymentFor, withPayment, paidOk, getContent, getPath, rawRequest, x402Headers, decodedRequired,
+  server,
   appendPaymentIdentifierToExtensions, generatePaymentId,
 } = agentClients(modules, mcpUrl);
 
@@ -271,7 +272,8 @@ async function paidState() {
     const routePayment = await alice.wallet.payments.createPaymentPayload(decodedRequired(unpaid));
     const badKey = await getContent('bad\u00ff', x402Headers(routePayment));
     assert.equal(badKey.status, 400, `a key that is not UTF-8: ${badKey.body}`);
-    assert.match(JSON.parse(badKey.body).error, /UTF-8/);
+    assert.equal(JSON.parse(badKey.body).error, 'invalid_utf8');
+    assert.match(JSON.parse(badKey.body).reason, /UTF-8/);
     const good = await getContent('color', x402Headers(routePayment));
     assert.equal(good.status, 200, good.body);
     assert.equal(JSON.parse(good.body).value, 'blue');
@@ -288,6 +290,43 @@ async function paidState() {
     assert.equal((await calls()).verify[nonceOf(payment)], undefined, 'not verified');
     paidOk(await withPayment(alice, 'put-content', args, payment), 'the same payment with valid arguments');
     assert.equal((await listing(alice)).color, 'paid');
+  });
+
+  await check('DNS rebinding: a foreign Host or Origin is refused on /mcp and /content before any payment is looked at',
+              async () => {
+    const initialize = JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'initialize',
+      params: { protocolVersion: '2025-11-25', capabilities: {}, clientInfo: { name: 'attacks', version: '1' } } });
+    const mcpHeaders = { 'Content-Type': 'application/json', Accept: 'application/json, text/event-stream' };
+    const own = `127.0.0.1:${server.port}`;
+    const refusals = [
+      ['a foreign Host on /mcp', 'POST', server.pathname, { ...mcpHeaders, Host: 'evil.example.com' }, 421, 'host_not_allowed'],
+      ['a foreign Host with the port on /mcp', 'POST', server.pathname,
+       { ...mcpHeaders, Host: `evil.example.com:${server.port}` }, 421, 'host_not_allowed'],
+      ['a foreign Origin on /mcp', 'POST', server.pathname,
+       { ...mcpHeaders, Host: own, Origin: 'http://evil.example.com' }, 403, 'origin_not_allowed'],
+      ['a foreign Host on /content', 'GET', '/content/color', { Host: 'evil.example.com' }, 421, 'host_not_allowed'],
+      ['a foreign Origin on /content', 'GET', '/content/color', { Host: own, Origin: 'http://evil.example.com' },
+       403, 'origin_not_allowed'],
+    ];
+    const unpaid = await getContent('color');
+    const routePayment = await alice.wallet.payments.createPaymentPayload(decodedRequired(unpaid));
+    await unchanged(async () => {
+      for (const [what, method, target, headers, status, error] of refusals) {
+        const paid = target.startsWith('/content') ? x402Headers(routePayment) : {};
+        const answer = await rawRequest(method, target, { ...headers, ...paid }, method === 'POST' ? initialize : '');
+        assert.equal(answer.status, status, `${what}: ${answer.body}`);
+        assert.equal(JSON.parse(answer.body).error, error, what);
+      }
+    });
+    assert.equal((await calls()).verify[nonceOf(routePayment)], undefined, 'the payment was never verified');
+    // Loopback names and Origins are served.
+    const initialized = await rawRequest('POST', server.pathname,
+      { ...mcpHeaders, Host: `localhost:${server.port}`, Origin: 'http://localhost:6274' }, initialize);
+    assert.equal(initialized.status, 200, initialized.body);
+    assert.equal(JSON.parse(initialized.body).result.protocolVersion, '2025-11-25');
+    const served = await rawRequest('GET', '/content/color', { Host: `[::1]:${server.port}`, ...x402Headers(routePayment) });
+    assert.equal(served.status, 200, served.body);
+    assert.equal(JSON.parse(served.body).value, (await listing(alice)).color);
   });
 
   await check('a payment valid for decades (validBefore far beyond maxTimeoutSeconds) is refused unverified', async () => {

@@ -68,8 +68,14 @@ export function agentClients(modules, mcpUrl) {
 
   /** GET path on the server, answered as {status, headers, body}. */
   function getPath(path, headers = {}) {
+    return rawRequest('GET', path, headers);
+  }
+
+  /** One request with exactly these headers (Host included), answered as {status, headers, body}. */
+  function rawRequest(method, target, headers, body = '') {
     return new Promise((resolve, reject) => {
-      const request = http.request({ host: server.hostname, port: server.port, path, headers },
+      const request = http.request({ host: server.hostname, port: server.port, method, path: target,
+                                     headers: { 'Content-Length': Buffer.byteLength(body), ...headers } },
         (response) => {
           const chunks = [];
           response.on('data', (chunk) => chunks.push(chunk));
@@ -77,7 +83,7 @@ export function agentClients(modules, mcpUrl) {
                                              body: Buffer.concat(chunks).toString('utf8') }));
         });
       request.on('error', reject);
-      request.end();
+      request.end(body);
     });
   }
 
@@ -94,7 +100,7 @@ export function agentClients(modules, mcpUrl) {
   }
 
   return {
-    server, wallet, connect, priceOf, paymentFor, withPayment, paidOk, getContent, getPath, x402Headers, decodedRequired,
+    server, wallet, connect, priceOf, paymentFor, withPayment, paidOk, getContent, getPath, rawRequest, x402Headers, decodedRequired,
     appendPaymentIdentifierToExtensions, generatePaymentId,
   };
 }

@@ -10,10 +10,12 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
 
+#include <algorithm>
 #include <atomic>
 #include <functional>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 #include <optional>
 #include <thread>
 #include <vector>
@@ -163,8 +165,10 @@ TEST_CASE("http server: an oversize body is answered 413 and the handler never r
 TEST_CASE("http server: malformed requests get 400 and a closed connection", "[http]") {
     RunningServer running([](http::Router& router) { router.add(route("GET", "/health", echo)); });
     HttpClient client(running.endpoint);
-    client.write_raw("GET /health HTTP/1.1\r\nHost: x\r\nContent-Length: nope\r\n\r\n");
-    CHECK(client.read().result_int() == 400);
+    client.write_raw("GET /health HTTP/1.1\r\nHost: localhost\r\nContent-Length: nope\r\n\r\n");
+    const auto refused = client.read();
+    CHECK(refused.result_int() == 400);
+    CHECK(refused.body() == R"({"error":"malformed_request","reason":"the request is not well-formed HTTP/1.1"})");
     CHECK(client.closed_by_server());
 }
 
@@ -318,4 +322,149 @@ TEST_CASE("prometheus text: HELP and TYPE per family, escaped label values", "[h
           "# HELP x_refusals_total By reason.\n# TYPE x_refusals_total counter\n"
           "x_refusals_total{reason=\"plain\"} 1\nx_refusals_total{reason=\"a\\\"b\\\\c\\nd\"} 2\n");
     CHECK(http::PrometheusText::content_type == "text/plain; version=0.0.4; charset=utf-8");
+
+namespace {
+
+// The raw answer to one raw request on a fresh connection.
+HttpClient::Response raw_request(const boost::asio::ip::tcp::endpoint& endpoint, const std::string& bytes) {
+    HttpClient client(endpoint);
+    client.write_raw(bytes);
+    return client.read();
+}
+
+std::string get_with_host(std::string_view host, std::string_view extra = "") {
+    return "GET /health HTTP/1.1\r\nHost: " + std::string(host) + "\r\n" + std::string(extra) + "\r\n";
+}
+
+// The {"error": ..., "reason": ...} of a refusal, checked for its shape.
+std::string error_of(const HttpClient::Response& response) {
+    CHECK(header_of(response, bhttp::field::content_type) == "application/json");
+    const std::string& body = response.body();
+    CHECK(body.find("\"reason\":\"") != std::string::npos);
+    const std::string key = "{\"error\":\"";
+    if (body.rfind(key, 0) != 0) return "not a JSON error: " + body;
+    return body.substr(key.size(), body.find('"', key.size()) - key.size());
+}
+
+}  // namespace
+
+TEST_CASE("http server: on loopback, only loopback Host names are served (DNS rebinding)", "[http][security]") {
+    RunningServer running([](http::Router& router) { router.add(route("GET", "/health", echo)); });
+    const std::string port = std::to_string(running.endpoint.port());
+    for (const std::string& host : std::vector<std::string>{"localhost", "127.0.0.1", "[::1]", "localhost:" + port, "127.0.0.1:" + port,
+                                   "[::1]:" + port, "LocalHost:" + port}) {
+        INFO(host);
+        CHECK(raw_request(running.endpoint, get_with_host(host)).result_int() == 200);
+    }
+    for (const std::string& host : std::vector<std::string>{"evil.example.com", "evil.example.com:" + port, "localhost.evil.example",
+                                   "localhost:1", "127.0.0.2", "[::2]:" + port, "localhost:" + port + "0"}) {
+        INFO(host);
+        const auto refused = raw_request(running.endpoint, get_with_host(host));
+        CHECK(refused.result_int() == 421);
+        CHECK(error_of(refused) == "host_not_allowed");
+    }
+    // A foreign Host is refused before routing: an unknown path is no different.
+    const auto unrouted = raw_request(running.endpoint, "GET /nowhere HTTP/1.1\r\nHost: evil.example\r\n\r\n");
+    CHECK(unrouted.result_int() == 421);
+    const auto defaults = running.server.policy().allowed_hosts();
+    CHECK(std::find(defaults.begin(), defaults.end(), "[::1]:" + port) != defaults.end());
+}
+
+TEST_CASE("http server: Host is required on HTTP/1.1 and must be single", "[http][security]") {
+    RunningServer running([](http::Router& router) { router.add(route("GET", "/health", echo)); });
+    const auto missing = raw_request(running.endpoint, "GET /health HTTP/1.1\r\n\r\n");
+    CHECK(missing.result_int() == 400);
+    CHECK(error_of(missing) == "missing_host");
+    const auto twice = raw_request(running.endpoint, get_with_host("localhost", "Host: evil.example\r\n"));
+    CHECK(twice.result_int() == 400);
+    CHECK(error_of(twice) == "bad_host");
+    // On loopback the Host is checked, so HTTP/1.0 must send one too.
+    CHECK(raw_request(running.endpoint, "GET /health HTTP/1.0\r\n\r\n").result_int() == 400);
+    CHECK(raw_request(running.endpoint, "GET /health HTTP/1.0\r\nHost: localhost\r\n\r\n").result_int() == 200);
+}
+
+TEST_CASE("http server: a foreign Origin is 403 on every route, a loopback one is served", "[http][security]") {
+    RunningServer running([](http::Router& router) {
+        router.add(route("GET", "/health", echo));
+        router.add(route("POST", "/items/*", echo));
+    });
+    for (const std::string& origin : std::vector<std::string>{"http://localhost:6274", "http://127.0.0.1", "https://[::1]:8443",
+                                     "HTTP://LOCALHOST:1"}) {
+        INFO(origin);
+        CHECK(raw_request(running.endpoint, get_with_host("localhost", "Origin: " + origin + "\r\n")).result_int() == 200);
+    }
+    for (const std::string& origin : std::vector<std::string>{"http://evil.example", "null", "http://localhost.evil.example",
+                                     "http://localhost:80x", "file://localhost", "http://127.0.0.1:1234/"}) {
+        INFO(origin);
+        const auto refused = raw_request(running.endpoint, get_with_host("localhost", "Origin: " + origin + "\r\n"));
+        CHECK(refused.result_int() == 403);
+        CHECK(error_of(refused) == "origin_not_allowed");
+    }
+    const auto post = raw_request(running.endpoint,
+                                  "POST /items/a HTTP/1.1\r\nHost: localhost\r\nOrigin: http://evil.example\r\n"
+                                  "Content-Length: 2\r\n\r\nhi");
+    CHECK(post.result_int() == 403);
+    // One foreign Origin among several is enough.
+    const auto two = raw_request(running.endpoint,
+                                 get_with_host("localhost", "Origin: http://localhost\r\nOrigin: http://evil.example\r\n"));
+    CHECK(two.result_int() == 403);
+}
+
+TEST_CASE("http server: configured Host and Origin lists replace the loopback defaults", "[http][security]") {
+    http::ServerOptions options;
+    options.allowed_hosts = {"mcp.example.com", "mcp.example.com:8443"};
+    options.allowed_origins = {"https://app.example.com"};
+    RunningServer running([](http::Router& router) { router.add(route("GET", "/health", echo)); }, options);
+    CHECK(raw_request(running.endpoint, get_with_host("MCP.example.com")).result_int() == 200);
+    CHECK(raw_request(running.endpoint, get_with_host("mcp.example.com:8443")).result_int() == 200);
+    CHECK(raw_request(running.endpoint, get_with_host("mcp.example.com:1")).result_int() == 421);
+    CHECK(raw_request(running.endpoint, get_with_host("localhost")).result_int() == 421);
+    const std::string origin = "Origin: https://app.example.com\r\n";
+    CHECK(raw_request(running.endpoint, get_with_host("mcp.example.com", origin)).result_int() == 200);
+    CHECK(raw_request(running.endpoint, get_with_host("mcp.example.com", "Origin: http://localhost\r\n"))
+              .result_int() == 403);
+}
+
+TEST_CASE("http server: policy defaults off loopback: any Host, no Origin", "[http][security]") {
+    http::ServerOptions options;
+    const http::RequestPolicy wildcard(options, boost::asio::ip::make_address("0.0.0.0"), 8402);
+    CHECK(wildcard.allowed_hosts().empty());
+    CHECK(wildcard.host_allowed("anything.example:8402"));
+    CHECK_FALSE(wildcard.origin_allowed("http://localhost:8402"));
+    const http::RequestPolicy v6(options, boost::asio::ip::make_address("::1"), 9000);
+    CHECK(v6.host_allowed("[::1]:9000"));
+    CHECK(v6.host_allowed("localhost"));
+    CHECK_FALSE(v6.host_allowed("[::1]:9001"));
+    CHECK(v6.origin_allowed("http://[::1]:6274"));
+    const http::RequestPolicy other_loopback(options, boost::asio::ip::make_address("127.0.0.5"), 80);
+    CHECK(other_loopback.host_allowed("127.0.0.5:80"));
+}
+
+TEST_CASE("http server: bytes that are not UTF-8 in the target or a header read as text are 400 JSON",
+          "[http][security]") {
+    std::atomic<int> runs{0};
+    http::ServerOptions options;
+    options.text_headers = {"X-Probe"};
+    RunningServer running(
+        [&](http::Router& router) {
+            router.add(route("GET", "/items/*", [&](http::Request request) {
+                ++runs;
+                return echo(std::move(request));
+            }));
+        },
+        options);
+    for (const std::string& request : std::vector<std::string>{std::string("GET /items/bad\xff HTTP/1.1\r\nHost: localhost\r\n\r\n"),
+                                      std::string("GET /items/a?q=\xc3 HTTP/1.1\r\nHost: localhost\r\n\r\n"),
+                                      get_with_host("localhost", "X-Probe: caf\xe9\r\n"),
+                                      get_with_host("local\xffhost"),
+                                      get_with_host("localhost", "Origin: http://\xc0\xaf\r\n")}) {
+        const auto refused = raw_request(running.endpoint, request);
+        CHECK(refused.result_int() == 400);
+        CHECK(error_of(refused) == "invalid_utf8");
+    }
+    CHECK(runs == 0);
+    // A header no route reads as text stays bytes; well-formed UTF-8 passes.
+    CHECK(raw_request(running.endpoint, "GET /items/caf\xc3\xa9 HTTP/1.1\r\nHost: localhost\r\nX-Other: \xff\r\n\r\n")
+              .result_int() == 200);
+    CHECK(runs == 1);
 }

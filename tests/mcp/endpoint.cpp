@@ -708,9 +708,11 @@ struct HttpGateServer {
         route.price = std::move(price);
         route.handler = who_pays;
         if (route.path == "/checked/*")
+            // A rule of the route's own (bytes that are not UTF-8 never reach
+            // it: the HTTP server refuses them first).
             route.check = [](const mcp::HttpRequest& request) -> std::optional<mcp::HttpResponse> {
-                if (x402::http::is_valid_utf8(request.rest)) return std::nullopt;
-                return mcp::json_response(json{{"error", "not UTF-8"}}, 400);
+                if (request.rest.front() != '-') return std::nullopt;
+                return mcp::json_response(json{{"error", "bad key"}}, 400);
             };
         server.http_routes().add(std::move(route));
     }
@@ -817,10 +819,14 @@ TEST_CASE("x402 http gate: a request its route's check refuses never uses up the
     HttpGateServer running(valid["verifyAt"].get<std::uint64_t>());
     HttpClient client(running.endpoint);
     const std::map<std::string, std::string> paid{{"PAYMENT-SIGNATURE", valid["headerValue"].get<std::string>()}};
-    const auto refused = client.send(http::verb::get, "/checked/\xff\xfe", "", paid);
+    const auto refused = client.send(http::verb::get, "/checked/-color", "", paid);
     CHECK(refused.result_int() == 400);
-    CHECK(json::parse(refused.body())["error"] == "not UTF-8");
+    CHECK(json::parse(refused.body())["error"] == "bad key");
     CHECK(refused.count("PAYMENT-RESPONSE") == 0);
+    const auto not_utf8 = client.send(http::verb::get, "/checked/\xff\xfe", "", paid);
+    CHECK(not_utf8.result_int() == 400);
+    CHECK(json::parse(not_utf8.body())["error"] == "invalid_utf8");
+    CHECK(not_utf8.count("PAYMENT-RESPONSE") == 0);
     const auto served = client.send(http::verb::get, "/checked/color", "", paid);
     CHECK(served.result_int() == 200);
     CHECK(served.count("PAYMENT-RESPONSE") == 1);

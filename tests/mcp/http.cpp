@@ -407,3 +407,33 @@ TEST_CASE("payment identifier: a refusal paying again cannot cure keeps its stat
     CHECK(rendered.status == 409);
     CHECK(mcp::json::parse(rendered.body).at("error") == "payment_identifier_conflict");
 }
+
+TEST_CASE("http: Host and Origin are checked on every route, the MCP endpoint and plain ones", "[mcp][http][security]") {
+    // mcp::ServerOptions::allowed_hosts / allowed_origins reach the HTTP
+    // server's single check; the plain routes get it too.
+    RunningServer running(RunningServer::make_options(), add_plain_routes);
+    HttpClient client = running.client();
+    const std::string body = initialize_request("2025-11-25").dump();
+    CHECK(client.post(body, std::nullopt, {{"Host", "evil.example.com"}}).result_int() == 421);
+    CHECK(client.send(http::verb::get, "/health", "", {{"Host", "evil.example.com"}}).result_int() == 421);
+    const auto origin = client.send(http::verb::get, "/health", "", {{"Origin", "http://evil.example"}});
+    CHECK(origin.result_int() == 403);
+    CHECK(body_of(origin) == json{{"error", "origin_not_allowed"}, {"reason", "requests from that Origin are not allowed"}});
+    CHECK(client.send(http::verb::get, "/health", "", {{"Origin", "http://localhost:6274"}}).result_int() == 200);
+    const std::string port = std::to_string(running.endpoint.port());
+    CHECK(client.post(body, std::nullopt, {{"Host", "localhost:" + port}}).result_int() == 200);
+}
+
+TEST_CASE("http: an MCP or payment header that is not UTF-8 is 400 JSON before the endpoint", "[mcp][http][security]") {
+    RunningServer running(RunningServer::make_options(), add_plain_routes);
+    HttpClient client = running.client();
+    const std::string body = initialize_request("2025-11-25").dump();
+    for (const char* name : {"Mcp-Session-Id", "MCP-Protocol-Version", "PAYMENT-SIGNATURE", "X-PAYMENT"}) {
+        INFO(name);
+        const auto refused = client.post(body, std::nullopt, {{name, "bad\xff"}});
+        CHECK(refused.result_int() == 400);
+        CHECK(body_of(refused)["error"] == "invalid_utf8");
+    }
+    const auto paid = client.send(http::verb::get, "/paid", "", {{"PAYMENT-SIGNATURE", "\xc3"}});
+    CHECK(paid.result_int() == 400);
+}

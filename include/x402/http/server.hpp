@@ -41,6 +41,9 @@ public:
         : state_(std::make_shared<detail::ServerState>(io, std::move(options))) {}
 
     Router& router() noexcept { return state_->router; }
+    /// The Host and Origin checks in force (their defaults depend on the
+    /// bound address and port); meaningful once start() returned.
+    const RequestPolicy& policy() const noexcept { return state_->policy; }
     const ServerOptions& options() const noexcept { return state_->options; }
 
     /// Binds, listens and starts accepting; returns the bound endpoint.
@@ -59,6 +62,7 @@ public:
         acceptor.bind(endpoint);
         acceptor.listen(asio::socket_base::max_listen_connections);
         const auto bound = acceptor.local_endpoint();
+        state_->policy = RequestPolicy(state_->options, bound.address(), bound.port());
         asio::co_spawn(state_->accept_strand, detail::accept_loop(state_), asio::detached);
         return bound;
     }

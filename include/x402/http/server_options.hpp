@@ -3,11 +3,11 @@
 
 #include <chrono>
 #include <cstddef>
+#include <functional>
 #include <string>
+#include <vector>
 
 #include <x402/http/message.hpp>
-
-#include <functional>
 
 namespace x402::http {
 
@@ -37,9 +37,30 @@ struct ServerOptions {
     std::size_t max_connections = 0;
     /// The Server header of every response.
     std::string server_name = "x402-session";
-    /// The answer the server itself gives (400, 404, 405, 413, 431, 500, 503) for
+    /// DNS-rebinding protection (MCP security best practices): the Host
+    /// values (host or host:port, case-insensitive, exact) this server
+    /// answers to; any other Host is answered 421 on every route. Empty: on a
+    /// loopback address, `localhost`, `127.0.0.1`, `[::1]` and the bound
+    /// address, each bare and with the bound port; on any other address, no
+    /// Host check (the names it is reached by are not known; list them). A
+    /// non-empty list replaces those defaults.
+    std::vector<std::string> allowed_hosts;
+    /// The Origin values (e.g. "http://localhost:6274", case-insensitive,
+    /// exact) allowed to call any route; a request carrying another Origin is
+    /// answered 403. Requests without Origin (non-browser clients) pass.
+    /// Empty: on a loopback address, every loopback Origin (http or https,
+    /// `localhost`, `127.0.0.1` or `[::1]`, any port); on any other address,
+    /// none (so a browser page must be listed). A non-empty list replaces
+    /// those defaults.
+    std::vector<std::string> allowed_origins;
+    /// Header fields the routes read as text: one whose value is not UTF-8 is
+    /// answered 400 before any route runs (Host and Origin always are).
+    std::vector<std::string> text_headers;
+    /// The answer the server itself gives (404, 405, 413, 431, 500, 503) for
     /// `status` with a one-line `reason`; null: a text/plain body. The MCP
-    /// server answers JSON-RPC errors here.
+    /// server answers JSON-RPC errors here. The refusals of allowed_hosts,
+    /// allowed_origins and text_headers, and of bytes that are not UTF-8 in the
+    /// target (400, 403, 421), are always JSON: {"error": code, "reason": text}.
     std::function<Response(unsigned status, std::string reason)> render_error;
 };
 

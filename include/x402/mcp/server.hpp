@@ -1,5 +1,6 @@
 // The MCP Streamable HTTP transport: POST /mcp answers JSON (never SSE),
-// GET /mcp is 405, DELETE /mcp ends a session, Origin is checked (403). The
+// GET /mcp is 405, DELETE /mcp ends a session; Host (421) and Origin (403)
+// are checked on every route by the HTTP server (DNS-rebinding protection). The
 // MCP endpoint is one route of an x402::http::Server, which brings keep-alive,
 // the request-size limit (413) and one strand per connection and per request.
 // Plain HTTP routes (http_route.hpp) are served next to it, priced ones through
@@ -12,11 +13,13 @@
 #include <x402/mcp/server_options.hpp>
 
 #include <x402/http/server.hpp>
+#include <x402/payment/headers.hpp>
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 
 #include <memory>
+#include <string>
 #include <utility>
 
 namespace x402::mcp {
@@ -87,6 +90,11 @@ private:
         out.write_timeout = options.write_timeout;
         out.max_connections = options.max_connections;
         out.server_name = options.endpoint.server_name;
+        out.allowed_hosts = options.allowed_hosts;
+        out.allowed_origins = options.allowed_origins;
+        // What the endpoint and the payment gate read as text.
+        out.text_headers = {"Content-Type", "Accept", "Mcp-Session-Id", "MCP-Protocol-Version",
+                            std::string(payment::header::x_payment), std::string(payment::header::payment_signature)};
         // An MCP client reads a refused oversize POST as a JSON-RPC error.
         out.render_error = [](unsigned status, std::string reason) {
             if (status == 413 || status == 503)

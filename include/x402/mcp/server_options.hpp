@@ -29,10 +29,14 @@ struct ServerOptions {
     std::chrono::milliseconds body_timeout{30'000};
     std::chrono::milliseconds write_timeout{60'000};
     std::size_t max_connections = 0;
-    /// Origins (e.g. "http://localhost:6274") allowed to call the endpoint.
-    /// A request carrying an Origin header not listed here is answered 403
-    /// (DNS-rebinding protection, Streamable HTTP "Security Warning");
-    /// requests without Origin (non-browser clients) are always allowed.
+    /// DNS-rebinding protection (Streamable HTTP "Security Warning"), on
+    /// every route: x402::http::ServerOptions::allowed_hosts and
+    /// allowed_origins, passed on as they are. Empty on a loopback address:
+    /// the loopback Host names with the bound port and every loopback Origin;
+    /// elsewhere, no Host check and every Origin refused (403). A foreign
+    /// Host is answered 421; requests without Origin (non-browser clients)
+    /// pass.
+    std::vector<std::string> allowed_hosts;
     std::vector<std::string> allowed_origins;
     /// The MCP layer's options.
     EndpointOptions endpoint;

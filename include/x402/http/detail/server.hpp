@@ -4,6 +4,7 @@
 #pragma once
 
 #include <x402/http/message.hpp>
+#include <x402/http/request_policy.hpp>
 #include <x402/http/router.hpp>
 #include <x402/http/server_metrics.hpp>
 #include <x402/http/server_options.hpp>
@@ -27,6 +28,7 @@
 #include <chrono>
 #include <cstddef>
 #include <memory>
+#include <optional>
 #include <mutex>
 #include <atomic>
 #include <map>
@@ -69,6 +71,9 @@ struct ServerState {
     // from `accept_strand` once the server has started.
     asio::ip::tcp::acceptor acceptor;
     asio::strand<asio::io_context::executor_type> accept_strand;
+    // Set by Server::start (the defaults depend on the bound address and
+    // port) before the first connection is accepted; read-only after.
+    RequestPolicy policy;
 
     std::mutex mutex;
     bool stopped = false;
@@ -139,6 +144,9 @@ inline asio::awaitable<BeastResponse> answer(StatePtr state, BeastRequest parsed
     ++state->metrics.requests;
     const unsigned version = parsed.version();
     const bool keep_alive = parsed.keep_alive();
+    // Before routing, so that no route (and no 404) differs for a foreign Host or Origin.
+    if (std::optional<Refusal> refused = state->policy.check(version, parsed.target(), parsed.base()))
+        co_return to_beast(*state, refused->response(), version, keep_alive);
     std::string_view target = parsed.target();
     std::string path(target.substr(0, target.find('?')));
     bool path_known = false;
@@ -241,7 +249,8 @@ inline asio::awaitable<void> serve_connection(StatePtr state, std::shared_ptr<be
                                    error != bhttp::error::end_of_stream && error != bhttp::error::partial_message;
             if (malformed) {
                 ++state->metrics.requests_malformed;
-                co_await refuse(state, stream, server_error(*state, 400, "Bad Request"), false);
+                const Refusal refused{400, "malformed_request", "the request is not well-formed HTTP/1.1"};
+                co_await refuse(state, stream, refused.response(), false);
             }
             break;
         }

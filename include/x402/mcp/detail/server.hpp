@@ -70,14 +70,10 @@ struct ServerState {
 
 using StatePtr = std::shared_ptr<ServerState>;
 
-/// The MCP endpoint's route: Origin (403), DELETE ends a session, POST only
-/// (405), JSON in (415) and out (406), then McpEndpoint::post.
+/// The MCP endpoint's route (Host and Origin were checked by the HTTP
+/// server, for every route): DELETE ends a session, POST only (405), JSON in
+/// (415) and out (406), then McpEndpoint::post.
 inline awaitable<HttpResponse> answer_mcp(StatePtr state, HttpRequest request) {
-    if (auto origin = request.header("Origin")) {
-        const auto& allowed = state->options.allowed_origins;
-        if (std::find(allowed.begin(), allowed.end(), *origin) == allowed.end())
-            co_return transport_error(403, jsonrpc::bad_request, "Forbidden: Origin not allowed");
-    }
     if (request.method == "DELETE") {
         const Reply reply = state->endpoint.terminate(request.header("Mcp-Session-Id"));
         HttpResponse response;
