@@ -26,8 +26,10 @@ mkdir -p "$dir/corpus"
 if [ ! -x "$binary" ] || [ -n "$(find "$source_file" "$root/include" "$root/tests" -name '*.hpp' -newer "$binary" -print -quit)" ] ||
    [ "$source_file" -nt "$binary" ]; then
     echo "run_fuzzer: compiling $name with $clangxx"
+    # -fsized-deallocation as the x402_session target adds it for clang (the
+    # store's tables free with sized delete).
     "$clangxx" -std=c++20 -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
-        -fno-sanitize=function -Wall -Wextra -Wpedantic -Werror -pthread \
+        -fno-sanitize=function -fsized-deallocation -Wall -Wextra -Wpedantic -Werror -pthread \
         -I"$root/include" -I"$root/tests" "$source_file" -o "$binary.tmp"
     mv "$binary.tmp" "$binary"
 fi
