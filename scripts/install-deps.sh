@@ -11,7 +11,7 @@ packages=(
     libsecp256k1-dev libcrypto++-dev   # x402::payment_local: signature recovery, Keccak-256
     libhiredis-dev redis-server redis-tools   # RedisStore; its tests start their own servers
     libssl-dev openssl              # x402::payment_facilitator (TLS); openssl makes the test certificates
-    clang-14 libclang-rt-14-dev     # the x402 header fuzzer (libFuzzer with ASan/UBSan)
+    clang-14 libclang-rt-14-dev     # the fuzz targets (libFuzzer with ASan/UBSan)
 )
 # node and npm: the interop tests with the official npm clients. Only from
 # Debian when absent: a NodeSource node brings its own npm, which Debian's

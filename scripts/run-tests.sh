@@ -3,7 +3,7 @@
 # (-O2), AddressSanitizer + UBSan, and ThreadSanitizer; then the core module
 # (x402::session) and its tests with clang++-14. Warnings are errors. The
 # tests driven by the official npm clients (interop, the agent-server attacks)
-# and the fuzzer run in the release build only.
+# and the fuzz targets run in the release build only.
 #
 #   scripts/run-tests.sh                 all four builds
 #   scripts/run-tests.sh release         one of: release, asan, tsan, clang

@@ -204,9 +204,11 @@ inline bool draining(ServerState& state) {
 
 /// Reads one request under three deadlines: idle until its first byte,
 /// then the headers, then the body. A deadline passing closes the connection.
-inline asio::awaitable<beast::error_code> read_request(const ServerState& state, beast::tcp_stream& stream,
-                                                       beast::flat_buffer& buffer,
-                                                       bhttp::request_parser<bhttp::string_body>& parser) {
+/// `Stream` is beast::tcp_stream; a template so that the request fuzzer
+/// (tests/http/fuzz) drives this very code over an in-memory stream.
+template <class Stream>
+asio::awaitable<beast::error_code> read_request(const ServerState& state, Stream& stream, beast::flat_buffer& buffer,
+                                                bhttp::request_parser<bhttp::string_body>& parser) {
     if (buffer.size() == 0) {
         stream.expires_after(state.options.idle_timeout);
         auto [error, read] = co_await stream.async_read_some(buffer.prepare(16 * 1024), asio::as_tuple(asio::use_awaitable));
