@@ -127,6 +127,8 @@ struct Server {
         xh::ServerOptions options;
         options.max_body_bytes = max_body;
         state = std::make_shared<xd::ServerState>(io, std::move(options));
+        // The policy of a server bound to loopback, as Server::start builds it.
+        state->policy = xh::RequestPolicy(state->options, asio::ip::make_address("127.0.0.1"), 8402);
         add("GET", "/health");
         add("POST", "/mcp");
         add("DELETE", "/mcp");
@@ -171,7 +173,9 @@ asio::awaitable<void> connection(xd::StatePtr state, MemoryStream& stream) {
         require(parsed.body().size() <= max_body);
         xd::BeastResponse response = co_await xd::answer(state, std::move(parsed));
         const unsigned status = response.result_int();
-        require(status == 200 || status == 404 || status == 405);
+        // 400, 403 and 421 are the request policy's (UTF-8, Host, Origin), with a JSON reason.
+        require(status == 200 || status == 400 || status == 403 || status == 404 || status == 405 || status == 421);
+        if (status == 400 || status == 403 || status == 421) require(response.body().starts_with("{\"error\":"));
         if (status == 405) require(!response[bhttp::field::allow].empty());
         std::ostringstream written;  // what async_write would send
         written << response;
