@@ -67,6 +67,11 @@ struct Options {
     x402::session::PageLimits page_limits{};
     /// Most connections at once (beyond: 503); 0: three quarters of the descriptor limit.
     std::size_t max_connections = 0;
+    /// The connection deadlines (x402::http::ServerOptions), in milliseconds.
+    std::chrono::milliseconds idle_timeout{15'000};
+    std::chrono::milliseconds header_timeout{10'000};
+    std::chrono::milliseconds body_timeout{30'000};
+    std::chrono::milliseconds write_timeout{60'000};
     /// Where replay claims live: memory:// or a Redis; empty: in the session
     /// store's Redis when it is one, else in this process.
     std::string replay_store;
@@ -95,7 +100,8 @@ inline const char* usage =
     "usage: agent-server [--serve] [--listen ADDRESS:PORT] [--verifier offline|URL|none] [--store URL]\n"
     "                    [--replay-store URL] [--assume-noeviction] [--payment-identifiers optional|required|off]\n"
     "                    [--max-entries-per-payer N] [--max-bytes N] [--max-value-length N] [--max-connections N]\n"
-    "                    [--max-page-entries N] [--max-page-bytes N]\n"
+    "                    [--max-page-entries N] [--max-page-bytes N] [--idle-timeout MS] [--header-timeout MS]\n"
+    "                    [--body-timeout MS] [--write-timeout MS]\n"
     "                    [--pay-to ADDRESS] [--network NAME] [--asset ADDRESS --asset-name NAME --asset-version V]\n"
     "                    [--allowed-host HOST[:PORT]]... [--allowed-origin ORIGIN]...\n"
     "                    [--allow-offline-mainnet] [--threads N] [--metrics]\n"
@@ -120,6 +126,9 @@ inline const char* usage =
     "  --max-page-entries N, --max-page-bytes N  one get-content page: most entries (default 1000)\n"
     "             and key + value bytes (default 1048576; a larger single value comes alone)\n"
     "  --max-connections N  most connections at once, beyond them 503 (default: 3/4 of the fd limit)\n"
+    "  --idle-timeout MS, --header-timeout MS, --body-timeout MS, --write-timeout MS  close a connection\n"
+    "             that waits this long for a request to begin (default 15000), sends its headers\n"
+    "             (10000) or its body (30000), or does not read its answer (60000)\n"
     "  --allowed-host HOST[:PORT]  a Host this server answers to, others get 421 (repeatable;\n"
     "             default on a loopback --listen: localhost, 127.0.0.1 and [::1], bare or with the\n"
     "             port; on another address, any Host). Protects against DNS rebinding\n"
@@ -210,7 +219,9 @@ inline std::optional<Options> parse(int argc, char** argv) {
             }
             options.address = host;
         } else if (flag == "--max-entries-per-payer" || flag == "--max-bytes" || flag == "--max-value-length" ||
-                   flag == "--max-connections" || flag == "--max-page-entries" || flag == "--max-page-bytes") {
+                   flag == "--max-connections" || flag == "--max-page-entries" || flag == "--max-page-bytes" ||
+                   flag == "--idle-timeout" || flag == "--header-timeout" || flag == "--body-timeout" ||
+                   flag == "--write-timeout") {
             std::int64_t number = 0;
             const auto [end, error] = std::from_chars(value.data(), value.data() + value.size(), number);
             if (error != std::errc() || end != value.data() + value.size() || number < 1)
@@ -220,6 +231,10 @@ inline std::optional<Options> parse(int argc, char** argv) {
             else if (flag == "--max-connections") options.max_connections = static_cast<std::size_t>(number);
             else if (flag == "--max-page-entries") options.page_limits.max_entries = static_cast<std::size_t>(number);
             else if (flag == "--max-page-bytes") options.page_limits.max_bytes = static_cast<std::size_t>(number);
+            else if (flag == "--idle-timeout") options.idle_timeout = std::chrono::milliseconds(number);
+            else if (flag == "--header-timeout") options.header_timeout = std::chrono::milliseconds(number);
+            else if (flag == "--body-timeout") options.body_timeout = std::chrono::milliseconds(number);
+            else if (flag == "--write-timeout") options.write_timeout = std::chrono::milliseconds(number);
             else options.max_value_length = static_cast<std::size_t>(number);
         } else if (flag == "--payment-identifiers") {
             if (value == "optional") options.payment_identifiers = x402::payment::PaymentIdentifierUse::optional;
@@ -573,6 +588,10 @@ inline int run(int argc, char** argv) {
     server_options.address = options->address;
     server_options.port = options->port;
     server_options.max_connections = options->max_connections;
+    server_options.idle_timeout = options->idle_timeout;
+    server_options.header_timeout = options->header_timeout;
+    server_options.body_timeout = options->body_timeout;
+    server_options.write_timeout = options->write_timeout;
     server_options.allowed_hosts = options->allowed_hosts;
     server_options.allowed_origins = options->allowed_origins;
     server_options.endpoint.server_name = "x402-session-agent-server";

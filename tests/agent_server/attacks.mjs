@@ -509,6 +509,35 @@ async function paidState() {
     await Promise.all(payers.map((session) => session.client.close()));
   });
 
+  const headerTimeout = Number(process.env.X402_HEADER_TIMEOUT_MS ?? 0);
+  if (headerTimeout > 0) {
+    await check(`60 clients stalling in their headers or body are closed at the ${headerTimeout} ms deadlines, ` +
+                'while a paying client is served', async () => {
+      const stall = (partial) => new Promise((resolve, reject) => {
+        const socket = net.connect(Number(server.port), server.hostname);
+        const opened = Date.now();
+        socket.on('connect', () => socket.write(partial));
+        socket.on('data', () => {});
+        socket.on('error', () => {});
+        socket.on('close', () => resolve(Date.now() - opened));
+        setTimeout(() => { socket.destroy(); reject(new Error('a stalled connection was never closed')); },
+                   headerTimeout * 10);
+      });
+      const host = `Host: 127.0.0.1:${server.port}\r\n`;
+      const stalled = [
+        ...Array.from({ length: 30 }, () => stall(`POST /mcp HTTP/1.1\r\n${host}Content-Type: appl`)),
+        ...Array.from({ length: 30 }, () => stall(`POST /mcp HTTP/1.1\r\n${host}Content-Length: 1000\r\n\r\n{"json`)),
+      ];
+      const page = await listPage(alice);
+      assert.equal(page.success, true, 'alice is served beside them');
+      const lifetimes = await Promise.all(stalled);
+      for (const lifetime of lifetimes) {
+        assert.ok(lifetime >= headerTimeout - 100, `closed after ${lifetime} ms, not before the deadline`);
+        assert.ok(lifetime < headerTimeout + 3000, `closed after ${lifetime} ms, soon after the deadline`);
+      }
+    });
+  }
+
   if (process.env.X402_METRICS === '1') {
     await check('GET /metrics counts what the attacks above did, in the Prometheus text format', async () => {
       const page = await getPath('/metrics');
@@ -527,6 +556,7 @@ async function paidState() {
       assert.ok(sample('x402_mcp_sessions_open') >= 2, 'alice and bob are connected');
       assert.ok(sample('x402_http_connections_open') >= 1);
       assert.ok(sample('x402_store_evictions_total') >= 5, 'the quota flood evicted the flooder\'s own entries');
+      if (headerTimeout > 0) assert.ok(sample('x402_http_connections_timed_out_total') >= 60, 'the stalled clients');
       assert.match(page.body, /^x402_payment_refusals_total\{reason="invalid_exact_evm_nonce_already_used"\} [1-9]/m);
       assert.match(page.body, /^x402_payment_refusals_total\{reason="invalid_exact_evm_transaction_failed"\} [1-9]/m);
     });
