@@ -322,6 +322,7 @@ TEST_CASE("prometheus text: HELP and TYPE per family, escaped label values", "[h
           "# HELP x_refusals_total By reason.\n# TYPE x_refusals_total counter\n"
           "x_refusals_total{reason=\"plain\"} 1\nx_refusals_total{reason=\"a\\\"b\\\\c\\nd\"} 2\n");
     CHECK(http::PrometheusText::content_type == "text/plain; version=0.0.4; charset=utf-8");
+}
 
 namespace {
 
