@@ -3,7 +3,7 @@
 // (tests/agent_server/clients.mjs) for a bounded time, while the server's
 // RSS and open descriptors are sampled from /proc; then the same clients
 // beside attack loads, each run by a child process of its own so that its
-// CPU (16 MB JSON answers, signatures for batches) does not sit in the event
+// CPU (multi-megabyte JSON answers, signatures for batches) does not sit in the event
 // loop whose latencies are measured.
 //
 //   node soak.mjs MODULES MCP_URL SERVER_PID                 the soak (both phases)
@@ -208,7 +208,7 @@ async function phase(name, clients, wallets, pid, baselineFds) {
 }
 
 /**
- * Spawns this script once per attack, each in its own process (parsing 16 MB
+ * Spawns this script once per attack, each in its own process (parsing multi-megabyte
  * answers must not delay the timing of the slow sockets): each stores what
  * it needs, then waits for go(); done is their reports, merged.
  */
