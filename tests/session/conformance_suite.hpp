@@ -21,6 +21,7 @@
 #include <atomic>
 #include <cstdio>
 #include <future>
+#include <limits>
 #include <set>
 #include <stdexcept>
 #include <string>
@@ -321,6 +322,33 @@ TEMPLATE_TEST_CASE("conformance: a page ends before its byte cap, but always hol
     auto keys = page(store, alice, 0, "", "", true);
     REQUIRE(keys_of(keys.entries) == std::vector<std::string>{"a", "b", "c", "d", "e"});
     REQUIRE(keys.cursor == std::nullopt);
+}
+
+TEMPLATE_TEST_CASE("conformance: pages that fill at a Redis script's read boundary, and no entry cap",
+                   "[conformance][list]", BACKENDS) {
+    x402::session::PageLimits limits;
+    limits.max_entries = std::numeric_limits<std::size_t>::max();  // "no cap" must not overflow
+    TestType backend(limits);
+    auto& store = backend.store;
+    std::vector<Entry> batch;
+    for (int i = 0; i < 300; ++i) {
+        char key[8];
+        std::snprintf(key, sizeof key, "k%04d", i);
+        batch.emplace_back(key, "v");
+    }
+    run(store.set_many(alice, std::move(batch), {}));
+    auto all = page(store, alice, 0);
+    REQUIRE(all.entries.size() == 300);
+    REQUIRE(all.cursor == std::nullopt);
+    // A page as long as one script call reads (256): full, with a cursor to the rest.
+    auto first = page(store, alice, 256);
+    REQUIRE(first.entries.size() == 256);
+    REQUIRE(first.entries.back().key == "k0255");
+    REQUIRE(first.cursor);
+    auto rest = page(store, alice, 0, *first.cursor);
+    REQUIRE(rest.entries.size() == 44);
+    REQUIRE(rest.entries.front().key == "k0256");
+    REQUIRE(rest.cursor == std::nullopt);
 }
 
 TEMPLATE_TEST_CASE("conformance: a page skips many expired entries to the live ones behind them",

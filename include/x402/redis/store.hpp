@@ -182,7 +182,7 @@ public:
                                           std::to_string(bytes),
                                           result.entries.empty() ? "1" : "0",
                                           options.keys_only ? "1" : "0",
-                                          std::to_string(std::min(room + 1, list_scan))};
+                                          std::to_string(list_scan)};
             auto reply = co_await eval(redis::detail::list_script(), std::move(keys), std::move(args));
             auto& items = reply.elements;
             if (items.size() < 2 || items.size() % 2 != 0) throw redis::RedisError("unexpected reply to the list script");
@@ -206,7 +206,9 @@ public:
     /// The caps on every `list` page.
     const PageLimits& page_limits() const noexcept { return page_limits_; }
 
-    /// Most index members one list script call reads.
+    /// Most index members one list script call reads (always this many, so
+    /// that skipping expired members takes few round trips whatever the limit;
+    /// the script stops reading values once the page is full).
     static constexpr std::size_t list_scan = 256;
 
     /// `get` for each key in order, atomically in one round trip; one slot

@@ -193,7 +193,9 @@ private:
         page_options.prefix = options.prefix;
         page_options.cursor = options.cursor;
         page_options.keys_only = options.keys_only;
-        page_options.limit = options.limit;
+        // Full store pages: the write set may hide many of the store's
+        // entries, and each page is a round trip.
+        page_options.limit = 0;
 
         std::vector<Entry> page;
         std::size_t in_page = 0;
