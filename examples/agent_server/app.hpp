@@ -63,8 +63,11 @@ struct Options {
     std::int64_t max_entries_per_payer = 1'000;
     std::int64_t max_bytes = 256 * 1024 * 1024;
     std::size_t max_value_length = 16'384;
-    /// The most one get-content page (one list call) holds, on either store.
-    x402::session::PageLimits page_limits{};
+    /// The most one get-content page (one list call) holds, on either store:
+    /// 1000 entries and 256 KiB of keys and values. The answer carries the page
+    /// twice (text and structuredContent) with JSON escapes, up to about 13
+    /// times these bytes for values of control characters, so about 3.3 MiB.
+    x402::session::PageLimits page_limits{.max_entries = 1000, .max_bytes = 256 * 1024};
     /// Most connections at once (beyond: 503); 0: three quarters of the descriptor limit.
     std::size_t max_connections = 0;
     /// The connection deadlines (x402::http::ServerOptions), in milliseconds.
@@ -124,7 +127,7 @@ inline const char* usage =
     "  --max-bytes N  in-memory store: payer + key + value bytes in all (default 268435456)\n"
     "  --max-value-length N  put-content: longest value in characters (default 16384)\n"
     "  --max-page-entries N, --max-page-bytes N  one get-content page: most entries (default 1000)\n"
-    "             and key + value bytes (default 1048576; a larger single value comes alone)\n"
+    "             and key + value bytes (default 262144; a larger single value comes alone)\n"
     "  --max-connections N  most connections at once, beyond them 503 (default: 3/4 of the fd limit)\n"
     "  --idle-timeout MS, --header-timeout MS, --body-timeout MS, --write-timeout MS  close a connection\n"
     "             that waits this long for a request to begin (default 15000), sends its headers\n"
