@@ -439,6 +439,23 @@ TEST_CASE("http server: policy defaults off loopback: any Host, no Origin", "[ht
     CHECK(v6.origin_allowed("http://[::1]:6274"));
     const http::RequestPolicy other_loopback(options, boost::asio::ip::make_address("127.0.0.5"), 80);
     CHECK(other_loopback.host_allowed("127.0.0.5:80"));
+    // A v4-mapped loopback address is loopback: Host is checked.
+    const http::RequestPolicy mapped(options, boost::asio::ip::make_address("::ffff:127.0.0.1"), 8402);
+    CHECK(mapped.host_allowed("localhost:8402"));
+    CHECK_FALSE(mapped.host_allowed("evil.example:8402"));
+    CHECK(mapped.origin_allowed("http://127.0.0.1:6274"));
+}
+
+TEST_CASE("http server: an absolute-form target is 400, whatever its Host", "[http][security]") {
+    RunningServer running([](http::Router& router) { router.add(route("GET", "/health", echo)); });
+    const std::string port = std::to_string(running.endpoint.port());
+    for (const std::string& target : {std::string("http://evil.example/health"), "http://127.0.0.1:" + port + "/health"}) {
+        INFO(target);
+        const auto refused =
+            raw_request(running.endpoint, "GET " + target + " HTTP/1.1\r\nHost: 127.0.0.1:" + port + "\r\n\r\n");
+        CHECK(refused.result_int() == 400);
+        CHECK(refused.body() == R"({"error":"bad_target","reason":"the request target must be a path starting with /"})");
+    }
 }
 
 TEST_CASE("http server: bytes that are not UTF-8 in the target or a header read as text are 400 JSON",

@@ -55,7 +55,7 @@ public:
     /// every loopback Origin (http or https, any port); elsewhere, none.
     RequestPolicy(const ServerOptions& options, const boost::asio::ip::address& bound, unsigned short port)
         : hosts_(options.allowed_hosts), origins_(options.allowed_origins), text_headers_(options.text_headers) {
-        const bool loopback = bound.is_loopback();
+        const bool loopback = is_loopback_address(bound);
         if (hosts_.empty() && loopback) {
             std::vector<std::string> names(std::begin(loopback_names), std::end(loopback_names));
             const std::string literal = bound.is_v6() ? "[" + bound.to_string() + "]" : bound.to_string();
@@ -88,6 +88,15 @@ public:
         return false;
     }
 
+    /// 127.0.0.0/8, ::1, and ::ffff:127.x.y.z (a v4-mapped loopback address
+    /// is loopback too, though address_v6::is_loopback says no).
+    static bool is_loopback_address(const boost::asio::ip::address& address) {
+        if (address.is_loopback()) return true;
+        if (!address.is_v6()) return false;
+        const auto v6 = address.to_v6();
+        return v6.is_v4_mapped() && boost::asio::ip::make_address_v4(boost::asio::ip::v4_mapped, v6).is_loopback();
+    }
+
     /// "scheme://host[:port]" with scheme http or https and a loopback name.
     static bool is_loopback_origin(std::string_view origin) {
         std::string_view rest;
@@ -108,13 +117,17 @@ public:
 
     /// The refusal of a request, or nullopt: `version` 11 for HTTP/1.1,
     /// `target` as sent, `fields` its header. In order: a target that is not UTF-8
-    /// (400), Host missing on HTTP/1.1 (or whenever Host is checked) or sent
+    /// or not a path (400), Host missing on HTTP/1.1 (or whenever Host is checked) or sent
     /// twice (400), a header this server reads as text that is not UTF-8
     /// (400), a Host not allowed (421), an Origin not allowed (403).
     std::optional<Refusal> check(unsigned version, std::string_view target,
                                  const boost::beast::http::fields& fields) const {
         if (!is_valid_utf8(target))
             return Refusal{400, "invalid_utf8", "the request target is not valid UTF-8"};
+        // Only origin-form ("/path?query"): an absolute-form target names its
+        // own authority, which would stand in for the Host checked below.
+        if (target.empty() || target.front() != '/')
+            return Refusal{400, "bad_target", "the request target must be a path starting with /"};
         std::optional<std::string_view> host;
         int hosts = 0;
         for (const auto& field : fields) {
