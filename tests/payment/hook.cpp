@@ -280,6 +280,25 @@ TEST_CASE("hook: a throwing handler propagates and its payment stays claimed", "
     auto again = serve(hook, headers_of("v2-valid"), route_of("v2-valid"), seen);
     CHECK_FALSE(seen.ran);
     CHECK(again.refusal().reason == "invalid_exact_evm_nonce_already_used");
+    CHECK(hook.metrics().paid_requests == 2);
+    CHECK(hook.metrics().errors == 1);
+    CHECK(hook.metrics().served == 0);
+}
+
+TEST_CASE("metrics: refusal reasons from outside cannot grow the table or carry odd bytes", "[x402][security]") {
+    xp::PaymentMetrics metrics;
+    metrics.count_refusal("invalid_payload");
+    metrics.count_refusal("has space");
+    metrics.count_refusal("quote\"and\nnewline");
+    metrics.count_refusal(std::string(65, 'a'));
+    metrics.count_refusal("");
+    for (int i = 0; i < 100; ++i) metrics.count_refusal("reason_" + std::to_string(i));
+    const auto refusals = metrics.refusals();
+    CHECK(refusals.size() == xp::PaymentMetrics::max_reasons);  // "other" among them
+    CHECK(refusals.at("invalid_payload") == 1);
+    CHECK(refusals.at("other") == 4 + 100 - (xp::PaymentMetrics::max_reasons - 2));
+    CHECK(refusals.contains("reason_61"));
+    CHECK_FALSE(refusals.contains("reason_62"));
 }
 
 TEST_CASE("hook: headers through a lookup callable", "[x402][hook]") {

@@ -42,7 +42,8 @@ inline std::string prometheus_text(const Server& server, const payment::PaymentM
         page.counter("x402_payment_requests_total", "Requests to priced tools and routes.", payments->paid_requests)
             .counter("x402_payment_served_total", "Served: the handler ran and the payment settled.", payments->served)
             .counter("x402_payment_replayed_total", "Served from a payment identifier's record.", payments->replayed)
-            .counter("x402_payment_not_charged_total", "Failed results, not charged.", payments->not_charged);
+            .counter("x402_payment_not_charged_total", "Failed results, not charged.", payments->not_charged)
+            .counter("x402_payment_errors_total", "Priced requests that ended in an exception.", payments->errors);
         http::PrometheusText::Labelled refusals;
         for (const auto& [reason, count] : payments->refusals()) refusals.emplace_back(reason, count);
         page.counter("x402_payment_refusals_total", "Refused requests by x402 reason.", "reason", refusals)
@@ -52,8 +53,9 @@ inline std::string prometheus_text(const Server& server, const payment::PaymentM
             .counter("x402_payment_settlements_total", "Calls to the settler.", payments->settlements)
             .counter("x402_payment_settlements_failed_total", "Settlements that did not settle.",
                      payments->settlements_failed)
-            .counter("x402_payment_commits_total", "Commits of paid writes to the store.", payments->commits)
-            .counter("x402_payment_commits_failed_total", "Commits the store refused.", payments->commits_failed);
+            .counter("x402_payment_commits_total", "Paid requests whose writes went to the store.", payments->commits)
+            .counter("x402_payment_commits_failed_total", "Of those, the commits the store refused.",
+                     payments->commits_failed);
     }
     if (store != nullptr) {
         if (const auto* memory = store->target<session::InMemoryStore>()) {

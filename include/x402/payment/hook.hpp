@@ -369,8 +369,15 @@ public:
             co_return Outcome::free(std::move(result));
         }
         ++metrics_->paid_requests;
-        Outcome outcome = co_await run_priced<Handler, Failed, T>(std::move(input), std::move(route),
-                                                                  std::move(handler), std::move(failed));
+        std::optional<Outcome> counted;
+        try {
+            counted.emplace(co_await run_priced<Handler, Failed, T>(std::move(input), std::move(route),
+                                                                    std::move(handler), std::move(failed)));
+        } catch (...) {
+            ++metrics_->errors;
+            throw;
+        }
+        Outcome outcome = std::move(*counted);
         if (outcome.refused()) metrics_->count_refusal(outcome.refusal().reason);
         else if (outcome.replayed()) ++metrics_->replayed;
         else if (outcome.settlement()) ++metrics_->served;
@@ -537,6 +544,7 @@ private:
         SettleResponse settlement = co_await settle(route, version, payment, requirements, unsettled);
         if (unsettled) co_return Outcome::refused(std::move(*unsettled));
 
+        ++metrics_->commits;
         bool committed = false;
         if (identified) {
             try {
@@ -557,6 +565,7 @@ private:
             } catch (...) {
             }
         }
+        if (!committed) ++metrics_->commits_failed;
         if (!committed)
             co_return Outcome::refused(
                 refuse_settled(route, version, std::move(settlement), reason::session_commit_failed,
@@ -577,19 +586,13 @@ private:
     /// The staged writes and the records (a store without apply has no
     /// ledger, so records come only with an atomic commit).
     awaitable<void> commit_writes(session::Session session, std::vector<session::LedgerWrite> records) const {
-        ++metrics_->commits;
-        try {
-            if (options_.commit == CommitMode::sequential && !session.store().has_apply()) {
-                const auto& writes = session.write_set();
-                co_await session.store().apply_sequentially(session.storage_payer(), writes->writes());
-                writes->discard_first(writes->size());
-                co_return;
-            }
-            co_await session::commit(std::move(session), std::move(records));
-        } catch (...) {
-            ++metrics_->commits_failed;
-            throw;
+        if (options_.commit == CommitMode::sequential && !session.store().has_apply()) {
+            const auto& writes = session.write_set();
+            co_await session.store().apply_sequentially(session.storage_payer(), writes->writes());
+            writes->discard_first(writes->size());
+            co_return;
         }
+        co_await session::commit(std::move(session), std::move(records));
     }
 
     /// Verifies; the payer, or the refusal's Error.
