@@ -652,6 +652,9 @@ inline int run(int argc, char** argv) {
     });
     const std::string host = bound.address().is_v6() ? "[" + bound.address().to_string() + "]"
                                                      : bound.address().to_string();
+    if (options->allowed_hosts.empty() && !x402::http::RequestPolicy::is_loopback_address(bound.address()))
+        std::cerr << "agent-server: not on loopback and no --allowed-host: the Host header is not checked, so a "
+                     "DNS-rebinding page can reach the free routes; pass --allowed-host with this server's names\n";
     std::cout << "agent-server: listening on http://" << host << ':' << bound.port() << "/mcp" << std::endl;
     std::cerr << "agent-server: plain HTTP (x402 payment header): GET http://" << host << ':' << bound.port()
               << "/content/<key>\n";
