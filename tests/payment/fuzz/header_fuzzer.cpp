@@ -14,6 +14,8 @@
 //    every byte string survives encode + decode.
 #include <x402/payment/headers.hpp>
 
+#include "fuzz/selected_input.hpp"
+
 #include <cstddef>
 #include <cstdint>
 #include <string>
@@ -86,12 +88,7 @@ void fuzz(std::uint8_t mode, std::string_view input) {
 
 }  // namespace
 
+// The decoders report errors as values, never by throwing.
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
-    if (size == 0) return 0;
-    try {
-        fuzz(data[0], std::string_view(reinterpret_cast<const char*>(data) + 1, size - 1));
-    } catch (...) {
-        __builtin_trap();  // decoders report errors as values, never by throwing
-    }
-    return 0;
+    return x402_fuzz::run_selected(data, size, fuzz);
 }
