@@ -31,10 +31,15 @@ void require(bool condition) {
 
 void payment_round_trip(const xp::PaymentPayload& payment) {
     const std::string encoded = xp::encode_payment_header(payment);
-    const auto again = xp::decode_payment_header(payment.x402_version == 1 ? xp::header::x_payment : xp::header::payment_signature,
-                                                 encoded);
-    require(again.has_value());
-    require(xp::to_json(*again) == xp::to_json(payment));
+    // An MCP payment may be as long as a header value is allowed to be, so
+    // its base64 (4/3 as long) may not fit in a header: such a header is
+    // refused, and that is right.
+    if (encoded.size() <= xp::max_header_value_size) {
+        const auto again = xp::decode_payment_header(
+            payment.x402_version == 1 ? xp::header::x_payment : xp::header::payment_signature, encoded);
+        require(again.has_value());
+        require(xp::to_json(*again) == xp::to_json(payment));
+    }
     const auto mcp = xp::decode_mcp_payment(xp::to_json(payment));
     require(mcp.has_value());
     require(xp::to_json(*mcp) == xp::to_json(payment));
