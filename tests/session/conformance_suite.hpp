@@ -61,6 +61,16 @@ ListResult list(AnyStore& store, std::string payer, ListOptions options = ListOp
     return run(store.list(std::move(payer), std::move(options)));
 }
 Entries entries(AnyStore& store, std::string payer) { return list(store, std::move(payer)).entries; }
+/// `count` keys `letter` + 4 digits ("k0000", "k0001", ...), in ascending order.
+std::vector<std::string> numbered_keys(char letter, int count) {
+    std::vector<std::string> keys;
+    for (int i = 0; i < count; ++i) {
+        char key[8];
+        std::snprintf(key, sizeof key, "%c%04d", letter, i);
+        keys.emplace_back(key);
+    }
+    return keys;
+}
 std::vector<std::string> keys_of(const Entries& page) {
     std::vector<std::string> keys;
     for (const auto& entry : page) keys.push_back(entry.key);
@@ -331,11 +341,7 @@ TEMPLATE_TEST_CASE("conformance: pages that fill at a Redis script's read bounda
     TestType backend(limits);
     auto& store = backend.store;
     std::vector<Entry> batch;
-    for (int i = 0; i < 300; ++i) {
-        char key[8];
-        std::snprintf(key, sizeof key, "k%04d", i);
-        batch.emplace_back(key, "v");
-    }
+    for (const auto& key : numbered_keys('k', 300)) batch.emplace_back(key, "v");
     run(store.set_many(alice, std::move(batch), {}));
     auto all = page(store, alice, 0);
     REQUIRE(all.entries.size() == 300);
@@ -356,12 +362,7 @@ TEMPLATE_TEST_CASE("conformance: a page skips many expired entries to the live o
     TestType backend;
     auto& store = backend.store;
     // More expired entries than one Redis list script call reads.
-    std::vector<std::string> expired;
-    for (int i = 0; i < 300; ++i) {
-        char key[8];
-        std::snprintf(key, sizeof key, "a%04d", i);
-        expired.emplace_back(key);
-    }
+    const std::vector<std::string> expired = numbered_keys('a', 300);
     std::vector<Entry> batch;
     for (const auto& key : expired) batch.emplace_back(key, "old");
     run(store.set_many(alice, std::move(batch), ttl_of(100'000ms)));

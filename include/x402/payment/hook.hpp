@@ -369,15 +369,14 @@ public:
             co_return Outcome::free(std::move(result));
         }
         ++metrics_->paid_requests;
-        std::optional<Outcome> counted;
+        Outcome outcome;
         try {
-            counted.emplace(co_await run_priced<Handler, Failed, T>(std::move(input), std::move(route),
-                                                                    std::move(handler), std::move(failed)));
+            outcome = co_await run_priced<Handler, Failed, T>(std::move(input), std::move(route), std::move(handler),
+                                                              std::move(failed));
         } catch (...) {
             ++metrics_->errors;
             throw;
         }
-        Outcome outcome = std::move(*counted);
         if (outcome.refused()) metrics_->count_refusal(outcome.refusal().reason);
         else if (outcome.replayed()) ++metrics_->replayed;
         else if (outcome.settlement()) ++metrics_->served;
@@ -565,11 +564,12 @@ private:
             } catch (...) {
             }
         }
-        if (!committed) ++metrics_->commits_failed;
-        if (!committed)
+        if (!committed) {
+            ++metrics_->commits_failed;
             co_return Outcome::refused(
                 refuse_settled(route, version, std::move(settlement), reason::session_commit_failed,
                                "commit: the payment settled, but the store failed to commit the session writes"));
+        }
         co_return Outcome::paid(std::move(result), payer, std::move(settlement), version);
     }
 

@@ -172,10 +172,12 @@ public:
         std::size_t room = options.limit == 0 ? page_limits_.max_entries
                                               : std::min(options.limit, page_limits_.max_entries);
         std::size_t bytes = page_limits_.max_bytes;
+        const std::string index = index_key(payer);
+        const std::string entries_prefix = entry_prefix(payer);
         ListResult result;
         for (;;) {
-            std::vector<std::string> keys{index_key(payer)};
-            std::vector<std::string> args{entry_prefix(payer),
+            std::vector<std::string> keys{index};
+            std::vector<std::string> args{entries_prefix,
                                           options.prefix,
                                           std::move(low),
                                           std::to_string(room),
