@@ -65,7 +65,7 @@ Entries entries(AnyStore& store, std::string payer) { return list(store, std::mo
 std::vector<std::string> numbered_keys(char letter, int count) {
     std::vector<std::string> keys;
     for (int i = 0; i < count; ++i) {
-        char key[8];
+        char key[16];
         std::snprintf(key, sizeof key, "%c%04d", letter, i);
         keys.emplace_back(key);
     }
