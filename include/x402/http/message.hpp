@@ -2,10 +2,13 @@
 // plain copies (they may be kept across suspensions), no Beast types.
 #pragma once
 
+#include <x402/http/response_stream.hpp>
+
 #include <boost/beast/core/string.hpp>
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -62,8 +65,8 @@ struct Request {
     }
 };
 
-/// What a route handler answers. The server adds Content-Length,
-/// Connection and Server.
+/// What a route handler answers. The server adds Content-Length (or, for a
+/// stream, chunked Transfer-Encoding), Connection and Server.
 struct Response {
     unsigned status = 200;
     /// Sent when the body is not empty.
@@ -71,6 +74,9 @@ struct Response {
     std::string body;
     /// Extra header fields to send.
     std::vector<std::pair<std::string, std::string>> headers;
+    /// Set: the body is streamed (response_stream.hpp) and `body` is not
+    /// sent; the header goes out at once, each chunk as it is written.
+    std::shared_ptr<ResponseStream> stream;
 
     /// A response with a text/plain body.
     static Response text(unsigned status, std::string body) {

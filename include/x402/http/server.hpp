@@ -92,13 +92,20 @@ private:
     void close_connections(bool idle_only) {
         namespace asio = boost::asio;
         std::vector<std::shared_ptr<boost::beast::tcp_stream>> closing;
+        std::vector<std::shared_ptr<ResponseStream>> ending;
         {
             std::lock_guard lock(state_->mutex);
             state_->stopped = true;
             state_->draining = true;
+            if (!idle_only) state_->closed = true;
             for (const auto& [stream, busy] : state_->connections)
                 if (!idle_only || !busy) closing.push_back(stream);
+            // A drain waits for answers being streamed, except those that
+            // end only when their client leaves.
+            for (const auto& body : state_->streams)
+                if (!idle_only || body->options().ends_on_drain) ending.push_back(body);
         }
+        for (const auto& body : ending) body->abandon();
         asio::post(state_->accept_strand, [state = state_] {
             boost::system::error_code ignored;
             state->acceptor.close(ignored);

@@ -21,6 +21,8 @@
 #include <boost/beast/core/string.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http/read.hpp>
+#include <boost/beast/http/chunk_encode.hpp>
+#include <boost/beast/http/empty_body.hpp>
 #include <boost/beast/http/string_body.hpp>
 #include <boost/beast/http/write.hpp>
 
@@ -32,6 +34,7 @@
 #include <mutex>
 #include <atomic>
 #include <map>
+#include <set>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -79,11 +82,16 @@ struct ServerState {
     bool stopped = false;
     // Draining: no new connections, no new requests; the ones being answered finish.
     bool draining = false;
+    // Stopped (not drained): every connection is being closed.
+    bool closed = false;
     // Each open connection, and whether it is answering a request now.
     std::map<std::shared_ptr<beast::tcp_stream>, bool> connections;
     // ServerOptions::max_connections, resolved; connections being refused (503).
     const std::size_t max_connections;
     std::size_t refusing = 0;
+    // Streamed answers being written now: a stop ends them all, a drain
+    // those that end only when their client leaves (ends_on_drain).
+    std::set<std::shared_ptr<ResponseStream>> streams;
     // Handlers running now, whether or not their connection is still open.
     std::atomic<std::size_t> in_flight{0};
     ServerMetrics metrics;
@@ -101,13 +109,27 @@ inline BeastResponse to_beast(ServerState& state, Response answer, unsigned vers
     state.metrics.count_response(answer.status);
     BeastResponse response(static_cast<bhttp::status>(answer.status), version);
     response.set(bhttp::field::server, state.options.server_name);
-    if (!answer.body.empty()) response.set(bhttp::field::content_type, answer.content_type);
+    if (!answer.body.empty() || answer.stream) response.set(bhttp::field::content_type, answer.content_type);
     for (auto& [name, value] : answer.headers) response.set(name, value);
+    if (answer.stream) {
+        // HTTP/1.1: chunked. HTTP/1.0 has no chunks: the body ends when the
+        // connection closes.
+        if (version >= 11) response.chunked(true);
+        else keep_alive = false;
+        response.keep_alive(keep_alive);
+        return response;
+    }
     response.body() = std::move(answer.body);
     response.keep_alive(keep_alive);
     response.prepare_payload();
     return response;
 }
+
+/// One answer as the connection writes it: whole, or a header and a stream.
+struct Answer {
+    BeastResponse response;
+    std::shared_ptr<ResponseStream> stream;
+};
 
 /// A copy of a parsed request as route handlers see it.
 inline Request to_request(BeastRequest& parsed, const Route& route, std::string path) {
@@ -140,28 +162,92 @@ inline asio::awaitable<Response> run_handler(StatePtr state, const Route* route,
 }
 
 /// The answer to one request: 404, 405 with Allow, or the route's.
-inline asio::awaitable<BeastResponse> answer(StatePtr state, BeastRequest parsed) {
+inline asio::awaitable<Answer> answer(StatePtr state, BeastRequest parsed) {
     ++state->metrics.requests;
     const unsigned version = parsed.version();
     const bool keep_alive = parsed.keep_alive();
     // Before routing, so that no route (and no 404) differs for a foreign Host or Origin.
     if (std::optional<Refusal> refused = state->policy.check(version, parsed.target(), parsed.base()))
-        co_return to_beast(*state, refused->response(), version, keep_alive);
+        co_return Answer{to_beast(*state, refused->response(), version, keep_alive), nullptr};
     std::string_view target = parsed.target();
     std::string path(target.substr(0, target.find('?')));
     bool path_known = false;
     const Route* route = state->router.find(parsed.method_string(), path, path_known);
     if (!route) {
-        if (!path_known) co_return to_beast(*state, server_error(*state, 404, "Not Found"), version, keep_alive);
+        if (!path_known) co_return Answer{to_beast(*state, server_error(*state, 404, "Not Found"), version, keep_alive), nullptr};
         Response refused = server_error(*state, 405, "Method Not Allowed");
         refused.headers.emplace_back("Allow", state->router.allowed_methods(path));
-        co_return to_beast(*state, std::move(refused), version, keep_alive);
+        co_return Answer{to_beast(*state, std::move(refused), version, keep_alive), nullptr};
     }
     // Each request on a strand of its own; a payer context the handler
     // enters wraps that strand and ends with the request.
     auto operation = run_handler(state, route, to_request(parsed, *route, std::move(path)));
     Response answered = co_await asio::co_spawn(asio::make_strand(state->io), std::move(operation), asio::use_awaitable);
-    co_return to_beast(*state, std::move(answered), version, keep_alive);
+    std::shared_ptr<ResponseStream> stream = answered.stream;
+    co_return Answer{to_beast(*state, std::move(answered), version, keep_alive), std::move(stream)};
+}
+
+/// Writes a streamed answer: the header, then each chunk as the producer
+/// writes it, under the write deadline each; the stream is abandoned when
+/// the client goes away (or the server stops). False: the connection is done.
+template <class Stream>
+asio::awaitable<bool> write_stream(StatePtr state, Stream& stream, BeastResponse& header,
+                                   std::shared_ptr<ResponseStream> body) {
+    bool ending = false;
+    {
+        std::lock_guard lock(state->mutex);
+        ending = state->closed || (state->draining && body->options().ends_on_drain);
+        if (!ending) state->streams.insert(body);
+    }
+    if (ending) body->abandon();
+    struct Unregister {
+        ServerState& state;
+        std::shared_ptr<ResponseStream> body;
+        ~Unregister() {
+            body->abandon();  // no-op once it ended normally
+            std::lock_guard lock(state.mutex);
+            state.streams.erase(body);
+        }
+    } unregister{*state, body};
+    const bool chunked = header.chunked();
+    bhttp::response<bhttp::empty_body> head(header.result(), header.version());
+    for (const auto& field : header) head.set(field.name_string(), field.value());
+    head.keep_alive(header.keep_alive());
+    head.chunked(chunked);
+    bhttp::response_serializer<bhttp::empty_body> serializer(head);
+    stream.expires_after(state->options.write_timeout);
+    auto [header_error, header_written] =
+        co_await bhttp::async_write_header(stream, serializer, asio::as_tuple(asio::use_awaitable));
+    (void)header_written;
+    if (header_error) co_return false;
+    for (;;) {
+        stream.expires_never();  // waiting for the producer is not the client's delay
+        std::optional<std::string> chunk = co_await body->next();
+        if (!chunk) break;
+        stream.expires_after(state->options.write_timeout);
+        beast::error_code error;
+        if (chunked) {
+            auto [chunk_error, written] = co_await asio::async_write(
+                stream, bhttp::make_chunk(asio::buffer(*chunk)), asio::as_tuple(asio::use_awaitable));
+            (void)written;
+            error = chunk_error;
+        } else {
+            auto [raw_error, written] =
+                co_await asio::async_write(stream, asio::buffer(*chunk), asio::as_tuple(asio::use_awaitable));
+            (void)written;
+            error = raw_error;
+        }
+        if (error == beast::error::timeout) ++state->metrics.connections_timed_out;
+        if (error) co_return false;
+    }
+    if (!chunked) co_return false;
+    // Abandoned (client gone, server stopped) ends like a finished stream:
+    // the last chunk tells the client the body is complete.
+    stream.expires_after(state->options.write_timeout);
+    auto [last_error, last_written] =
+        co_await asio::async_write(stream, bhttp::make_chunk_last(), asio::as_tuple(asio::use_awaitable));
+    (void)last_written;
+    co_return !last_error && header.keep_alive();
 }
 
 /// Reads and discards what the client still sends (up to a bound) so that
@@ -260,9 +346,14 @@ inline asio::awaitable<void> serve_connection(StatePtr state, std::shared_ptr<be
         // Read, but the drain began (and may be closing this idle
         // connection): not taken, so no handler runs and no payment is touched.
         if (!mark(*state, stream, true)) break;
-        BeastResponse response = co_await answer(state, parser.release());
+        Answer answered = co_await answer(state, parser.release());
+        BeastResponse& response = answered.response;
         // Answered during a drain: the last answer on this connection.
         if (draining(*state)) response.keep_alive(false);
+        if (answered.stream) {
+            if (!co_await write_stream(state, *stream, response, std::move(answered.stream))) break;
+            continue;
+        }
         const bool keep_alive = response.keep_alive();
         stream->expires_after(state->options.write_timeout);  // a client that does not read its answer
         auto [write_error, written] = co_await bhttp::async_write(*stream, response, asio::as_tuple(asio::use_awaitable));
