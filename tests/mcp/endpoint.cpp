@@ -99,7 +99,7 @@ TEST_CASE("jsonrpc: initialize negotiates the protocol version", "[mcp][jsonrpc]
         REQUIRE(reply.session_id);
         const json body = body_of(reply);
         CHECK(body["id"] == "init");
-        CHECK(body["result"]["capabilities"] == json{{"tools", {{"listChanged", false}}}});
+        CHECK(body["result"]["capabilities"] == json{{"tools", {{"listChanged", false}}}, {"logging", json::object()}});
         CHECK(body["result"]["serverInfo"]["name"] == "x402-session-mcp");
         return body["result"]["protocolVersion"].get<std::string>();
     };

@@ -9,6 +9,7 @@
 
 #include <atomic>
 #include <functional>
+#include <future>
 #include <thread>
 #include <vector>
 
@@ -174,13 +175,16 @@ TEST_CASE("http: an oversize body is answered with 413", "[mcp][http]") {
     }
 }
 
-TEST_CASE("http: GET is 405 and other paths are 404", "[mcp][http]") {
+TEST_CASE("http: GET needs text/event-stream and a session, PUT is 405, other paths are 404", "[mcp][http]") {
     RunningServer running;
     HttpClient client = running.client();
-    const auto get = client.send(http::verb::get, "/mcp", {}, {{"Accept", "text/event-stream"}});
-    CHECK(get.result_int() == 405);
-    CHECK(get[http::field::allow] == "POST, DELETE");
-    CHECK(client.send(http::verb::put, "/mcp", {}).result_int() == 405);
+    CHECK(client.send(http::verb::get, "/mcp", {}, {{"Accept", "text/event-stream"}}).result_int() == 400);
+    CHECK(client.send(http::verb::get, "/mcp", {}, {{"Accept", "application/json"}}).result_int() == 406);
+    CHECK(client.send(http::verb::get, "/mcp", {}, {{"Accept", "text/event-stream"}, {"Mcp-Session-Id", "nope"}})
+              .result_int() == 404);
+    const auto put = client.send(http::verb::put, "/mcp", {});
+    CHECK(put.result_int() == 405);
+    CHECK(put[http::field::allow] == "GET, POST, DELETE");
     CHECK(client.send(http::verb::post, "/other", "{}").result_int() == 404);
     CHECK(client.send(http::verb::get, "/", {}).result_int() == 404);
     // Query strings do not change the endpoint.
@@ -436,4 +440,98 @@ TEST_CASE("http: an MCP or payment header that is not UTF-8 is 400 JSON before t
     }
     const auto paid = client.send(http::verb::get, "/paid", "", {{"PAYMENT-SIGNATURE", "\xc3"}});
     CHECK(paid.result_int() == 400);
+}
+
+namespace {
+
+/// Reports progress twice (when asked for it), then answers.
+mcp::awaitable<mcp::ToolResult> stepwise(json, mcp::RequestContext call) {
+    call.progress(1, 2);
+    co_await boost::asio::post(co_await boost::asio::this_coro::executor, boost::asio::use_awaitable);
+    call.progress(2, 2);
+    co_return mcp::ToolResult::text("done");
+}
+
+void add_stepwise(mcp::Server& server) {
+    mcp::Tool tool;
+    tool.name = "stepwise";
+    tool.description = "Reports progress";
+    tool.handler = stepwise;
+    server.tools().add(std::move(tool));
+}
+
+/// The JSON-RPC messages of an SSE body.
+std::vector<json> sse_messages(const std::string& body) {
+    std::vector<json> out;
+    std::size_t at = 0;
+    for (std::size_t end; (end = body.find("\n\n", at)) != std::string::npos; at = end + 2) {
+        const std::string event = body.substr(at, end - at);
+        if (event.rfind(":", 0) == 0) continue;
+        const std::size_t data = event.find("data: ");
+        REQUIRE(data != std::string::npos);
+        out.push_back(json::parse(event.substr(data + 6)));
+    }
+    CHECK(at == body.size());
+    return out;
+}
+
+}  // namespace
+
+TEST_CASE("http: a call that sends progress is answered as chunked SSE, and the connection stays usable",
+          "[mcp][http][streams]") {
+    RunningServer running(RunningServer::make_options(), add_stepwise);
+    HttpClient client = running.client();
+    const std::string session = initialize(client);
+    json call = call_request(1, "stepwise", json::object());
+    call["params"]["_meta"]["progressToken"] = "p";
+    const auto response = client.post(call.dump(), session);
+    CHECK(response.result_int() == 200);
+    CHECK(response[http::field::content_type] == "text/event-stream");
+    CHECK(response[http::field::cache_control] == "no-cache");
+    CHECK(response.chunked());
+    const std::vector<json> messages = sse_messages(response.body());
+    REQUIRE(messages.size() == 3);
+    CHECK(messages[0]["params"] == json{{"progressToken", "p"}, {"progress", 1.0}, {"total", 2.0}});
+    CHECK(messages[1]["params"]["progress"] == 2.0);
+    CHECK(messages[2]["result"]["content"][0]["text"] == "done");
+
+    // Without a progress token nothing goes before the answer: plain JSON.
+    const auto plain = client.post(call_request(2, "stepwise", json::object()).dump(), session);
+    CHECK(plain[http::field::content_type] == "application/json");
+    CHECK(body_of(plain)["result"]["content"][0]["text"] == "done");
+    // A client that does not accept text/event-stream gets JSON even with a token.
+    call["id"] = 3;
+    const auto json_only = client.post(call.dump(), session, {{"Accept", "application/json"}});
+    CHECK(json_only[http::field::content_type] == "application/json");
+    CHECK(body_of(json_only)["id"] == 3);
+}
+
+TEST_CASE("http: the GET stream carries what the server sends the session, one per session, and ends with it",
+          "[mcp][http][streams]") {
+    RunningServer running;
+    HttpClient client = running.client();
+    const std::string session = initialize(client);
+    std::promise<HttpClient::Response> streamed;
+    std::thread reader([&] {
+        HttpClient listener = running.client();
+        streamed.set_value(listener.send(http::verb::get, "/mcp", {},
+                                         {{"Accept", "text/event-stream"}, {"Mcp-Session-Id", session}}));
+    });
+    // Once the stream is open, what the server sends the session goes on it.
+    const json hello = {{"jsonrpc", "2.0"}, {"method", "notifications/message"}, {"params", {{"level", "info"}, {"data", "hi"}}}};
+    bool delivered = false;
+    for (int attempt = 0; attempt < 100000 && !delivered; ++attempt) {
+        delivered = running.server.endpoint().notify_session(session, hello);
+        if (!delivered) std::this_thread::yield();
+    }
+    REQUIRE(delivered);
+    HttpClient other = running.client();
+    CHECK(other.send(http::verb::get, "/mcp", {}, {{"Accept", "text/event-stream"}, {"Mcp-Session-Id", session}})
+              .result_int() == 409);
+    CHECK(client.send(http::verb::delete_, "/mcp", {}, {{"Mcp-Session-Id", session}}).result_int() == 200);
+    const auto response = streamed.get_future().get();
+    reader.join();
+    CHECK(response.result_int() == 200);
+    CHECK(response[http::field::content_type] == "text/event-stream");
+    CHECK(sse_messages(response.body()) == std::vector<json>{hello});
 }

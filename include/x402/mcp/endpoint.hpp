@@ -4,19 +4,28 @@
 // tests drive it directly.
 #pragma once
 
+#include <x402/mcp/detail/exchange.hpp>
 #include <x402/mcp/detail/gate_call.hpp>
 #include <x402/mcp/detail/schema.hpp>
 #include <x402/mcp/jsonrpc.hpp>
 #include <x402/mcp/payment_gate.hpp>
 #include <x402/mcp/protocol.hpp>
+#include <x402/mcp/request_context.hpp>
 #include <x402/mcp/tool.hpp>
 #include <x402/session/plugin.hpp>
+
+#include <x402/http/response_stream.hpp>
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
 
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <algorithm>
+#include <atomic>
 #include <list>
+#include <vector>
 #include <exception>
 #include <functional>
 #include <mutex>
@@ -58,14 +67,29 @@ struct EndpointOptions {
     /// Deepest nesting of arrays and objects accepted in a body; deeper is
     /// answered -32600 before parsing (copying such JSON recurses).
     std::size_t max_json_depth = 64;
+    /// How long a handler waits for the client's answer to a request of its
+    /// own (sampling, elicitation) before RequestFailed; the client is then
+    /// sent notifications/cancelled.
+    std::chrono::milliseconds client_request_timeout = std::chrono::minutes(1);
+    /// Most server-to-client requests one MCP session waits on at once.
+    std::size_t max_pending_client_requests = 16;
+    /// Most bytes of messages queued on one SSE stream and not yet read by
+    /// the client: beyond them log and progress messages are dropped and
+    /// requests fail (the answer itself is always queued).
+    std::size_t max_stream_buffer_bytes = 1024 * 1024;
+    /// A quiet SSE stream gets a comment this often: proxies keep it open,
+    /// and writing it is how the server finds a client that has gone.
+    std::chrono::milliseconds stream_heartbeat = std::chrono::seconds(15);
 };
 
 /// The HTTP answer to one request: status, JSON body (empty: none) and the
-/// Mcp-Session-Id to send (set on a successful initialize).
+/// Mcp-Session-Id to send (set on a successful initialize); or, when
+/// `stream` is set, an SSE stream (text/event-stream) instead of the body.
 struct Reply {
     unsigned status = 200;
     std::string body;
     std::optional<std::string> session_id;
+    std::shared_ptr<http::ResponseStream> stream;
 };
 
 /// The MCP methods, sessions and tool calls of one server.
@@ -95,8 +119,13 @@ public:
 
     /// Answers one POST body. `session_id` and `protocol_version` are the
     /// Mcp-Session-Id and MCP-Protocol-Version headers, if sent.
+    /// `event_stream`: the client accepts text/event-stream, so a request
+    /// whose handler sends messages before its answer is answered as an SSE
+    /// stream; its handler may then outlive this awaitable, holding
+    /// `keep_alive` (what the endpoint lives in) until it is done.
     awaitable<Reply> post(std::string body, std::optional<std::string> session_id,
-                          std::optional<std::string> protocol_version) {
+                          std::optional<std::string> protocol_version, bool event_stream = false,
+                          std::shared_ptr<const void> keep_alive = nullptr) {
         tools_.freeze();
         if (detail::json_depth(body) > options_.max_json_depth)
             co_return error_reply(400, nullptr, jsonrpc::invalid_request,
@@ -113,7 +142,9 @@ public:
             json answer = initialize_response(message);
             Reply reply = ok(payment::dump_json(answer));
             if (answer.contains("result")) {
-                reply.session_id = open_session(answer["result"]["protocolVersion"]);
+                const json& params = message.value("params", json::object());
+                json capabilities = params.is_object() ? params.value("capabilities", json::object()) : json::object();
+                reply.session_id = open_session(answer["result"]["protocolVersion"], std::move(capabilities));
                 if (!reply.session_id)
                     co_return error_reply(503, message["id"], jsonrpc::server_busy,
                                           "Service Unavailable: the server holds its most MCP sessions (" +
@@ -131,25 +162,41 @@ public:
         if (!session_id)
             co_return error_reply(400, nullptr, jsonrpc::bad_request,
                                   "Bad Request: Mcp-Session-Id header is required");
-        const std::optional<std::string> version = session_version(*session_id);
-        if (!version) co_return error_reply(404, nullptr, jsonrpc::session_not_found, "Session not found");
+        const std::optional<SessionRef> found = find_session(*session_id);
+        if (!found) co_return error_reply(404, nullptr, jsonrpc::session_not_found, "Session not found");
+        const std::string& version = found->protocol_version;
 
         if (!batch) {
             const jsonrpc::Message parsed = jsonrpc::classify(message);
             if (parsed.kind == jsonrpc::Message::Kind::invalid)
                 co_return error_reply(400, parsed.id, jsonrpc::invalid_request, "Invalid Request: " + parsed.problem);
             if (parsed.kind != jsonrpc::Message::Kind::request) {
-                notify(*session_id, parsed);
+                notify(*session_id, *found, parsed, message);
                 co_return accepted();
             }
-            auto op = dispatch(parsed, *version, *session_id);
-            json answer = co_await std::move(op);
-            co_return ok(payment::dump_json(answer));
+            if (!event_stream) {
+                auto exchange = make_exchange(found->channel, parsed, false);
+                auto op = dispatch(parsed, version, *session_id, RequestContext(exchange));
+                json answer = co_await std::move(op);
+                co_return ok(payment::dump_json(answer));
+            }
+            // The handler runs on: its first message before the answer
+            // turns the reply into a stream it goes on writing to.
+            auto exchange = make_exchange(found->channel, parsed, true);
+            detail::Exchange::watch(exchange);
+            boost::asio::co_spawn(co_await boost::asio::this_coro::executor,
+                                  run_exchange(this, exchange, parsed, version, *session_id, std::move(keep_alive)),
+                                  boost::asio::detached);
+            std::optional<json> answer = co_await exchange->decided();
+            if (answer) co_return ok(payment::dump_json(*answer));
+            Reply reply;
+            reply.stream = exchange->stream();
+            co_return reply;
         }
 
-        if (!allows_batches(*version))
+        if (!allows_batches(version))
             co_return error_reply(400, nullptr, jsonrpc::invalid_request,
-                                  "Invalid Request: batch requests are not supported in protocol version " + *version);
+                                  "Invalid Request: batch requests are not supported in protocol version " + version);
         if (message.empty())
             co_return error_reply(400, nullptr, jsonrpc::invalid_request, "Invalid Request: empty batch");
         if (message.size() > options_.max_batch)
@@ -170,7 +217,7 @@ public:
                 break;
             case jsonrpc::Message::Kind::notification:
             case jsonrpc::Message::Kind::response:
-                notify(*session_id, parsed);
+                notify(*session_id, *found, parsed, element);
                 break;
             case jsonrpc::Message::Kind::request:
                 if (parsed.method == "initialize") {
@@ -183,7 +230,8 @@ public:
                             std::to_string(options_.max_batch_answer_bytes) +
                             " bytes, so it was not run; send it again in another batch"));
                 } else {
-                    auto op = dispatch(parsed, *version, *session_id);
+                    // A batch is answered as one JSON array: its requests send nothing before.
+                    auto op = dispatch(parsed, version, *session_id, RequestContext(make_exchange(found->channel, parsed, false)));
                     const json answer = co_await std::move(op);
                     append(answer);
                 }
@@ -199,14 +247,58 @@ public:
     Reply terminate(const std::optional<std::string>& session_id) {
         if (!session_id)
             return error_reply(400, nullptr, jsonrpc::bad_request, "Bad Request: Mcp-Session-Id header is required");
-        std::lock_guard lock(mutex_);
-        const auto found = sessions_by_id_.find(*session_id);
-        if (found == sessions_by_id_.end())
-            return error_reply(404, nullptr, jsonrpc::session_not_found, "Session not found");
-        (found->second.paid ? paid_ : unpaid_).erase(found->second.position);
-        sessions_by_id_.erase(found);
+        std::shared_ptr<detail::SessionChannel> channel;
+        {
+            std::lock_guard lock(mutex_);
+            const auto found = sessions_by_id_.find(*session_id);
+            if (found == sessions_by_id_.end())
+                return error_reply(404, nullptr, jsonrpc::session_not_found, "Session not found");
+            (found->second.paid ? paid_ : unpaid_).erase(found->second.position);
+            channel = std::move(found->second.channel);
+            sessions_by_id_.erase(found);
+        }
+        channel->end();  // its waiting handlers resume elsewhere: not under our lock
         return ok({});
     }
+
+    /// Answers a GET: the session's standalone SSE stream, for what the
+    /// server sends outside any request (notifications/resources/updated).
+    /// One per session at a time (409 for a second); it ends when the client
+    /// leaves, the session ends or the server stops or drains.
+    Reply open_stream(const std::optional<std::string>& session_id, const std::optional<std::string>& protocol_version) {
+        if (protocol_version && !is_supported_protocol_version(*protocol_version))
+            return error_reply(400, nullptr, jsonrpc::bad_request,
+                               "Bad Request: Unsupported protocol version: " + *protocol_version);
+        if (!session_id)
+            return error_reply(400, nullptr, jsonrpc::bad_request, "Bad Request: Mcp-Session-Id header is required");
+        const std::optional<SessionRef> found = find_session(*session_id);
+        if (!found) return error_reply(404, nullptr, jsonrpc::session_not_found, "Session not found");
+        auto stream = std::make_shared<http::ResponseStream>(stream_options(true));
+        if (!found->channel->open_stream(stream))
+            return error_reply(409, nullptr, jsonrpc::bad_request,
+                               "Conflict: this session already has its stream open (one GET stream per session)");
+        Reply reply;
+        reply.stream = std::move(stream);
+        return reply;
+    }
+
+    /// Sends `notification` (a JSON-RPC notification) on the standalone
+    /// stream of the session `session_id`; false when it has none open, or
+    /// its client reads too slowly.
+    bool notify_session(const std::string& session_id, const json& notification) {
+        std::shared_ptr<detail::SessionChannel> channel;
+        {
+            std::lock_guard lock(mutex_);
+            const auto found = sessions_by_id_.find(session_id);
+            if (found == sessions_by_id_.end()) return false;
+            channel = found->second.channel;
+        }
+        return channel->send_standalone(notification);
+    }
+
+    /// Requests whose reply became a stream and whose handler still runs
+    /// (their client may have gone): a drain waits for these too.
+    std::size_t streaming_handlers() const noexcept { return streaming_.load(); }
 
     /// How many MCP sessions are open.
     std::size_t session_count() const {
@@ -217,6 +309,8 @@ public:
 private:
     struct McpSession {
         std::string protocol_version;
+        /// Its log level, the answers its handlers wait for, its GET stream.
+        std::shared_ptr<detail::SessionChannel> channel;
         bool initialized = false;
         /// Made a paid call that settled: not dropped for a new session
         /// until it has been idle for paid_session_idle.
@@ -270,24 +364,37 @@ private:
 
     /// A new session's id; nullopt when the cap is reached and every session
     /// has paid and was used within paid_session_idle.
-    std::optional<std::string> open_session(const json& version) {
+    std::optional<std::string> open_session(const json& version, json client_capabilities) {
         std::string id = new_session_id();
         const auto at = now();
+        std::vector<std::shared_ptr<detail::SessionChannel>> replaced;
+        struct EndReplaced {  // after the lock is released
+            std::vector<std::shared_ptr<detail::SessionChannel>>& channels;
+            ~EndReplaced() {
+                for (auto& channel : channels) channel->end();
+            }
+        } end_replaced{replaced};
         std::lock_guard lock(mutex_);
         while (sessions_by_id_.size() >= options_.max_sessions) {
             if (!unpaid_.empty()) {
-                sessions_by_id_.erase(unpaid_.front());
+                const auto oldest = sessions_by_id_.find(unpaid_.front());
+                replaced.push_back(std::move(oldest->second.channel));
+                sessions_by_id_.erase(oldest);
                 unpaid_.pop_front();
                 continue;
             }
             if (paid_.empty()) return std::nullopt;  // max_sessions is 0
             const auto oldest = sessions_by_id_.find(paid_.front());
             if (at - oldest->second.last_used < options_.paid_session_idle) return std::nullopt;
+            replaced.push_back(std::move(oldest->second.channel));
             sessions_by_id_.erase(oldest);
             paid_.pop_front();
         }
         McpSession session;
         session.protocol_version = version.get<std::string>();
+        if (!client_capabilities.is_object()) client_capabilities = json::object();
+        session.channel = std::make_shared<detail::SessionChannel>(std::move(client_capabilities),
+                                                                   options_.max_pending_client_requests);
         session.last_used = at;
         session.position = unpaid_.insert(unpaid_.end(), id);
         sessions_by_id_.emplace(std::move(id), std::move(session));
@@ -304,19 +411,82 @@ private:
         found->second.position = paid_.insert(paid_.end(), session_id);
     }
 
-    /// The session's protocol version, nullopt for no such session; a use, for its idleness.
-    std::optional<std::string> session_version(const std::string& id) {
+    struct SessionRef {
+        std::string protocol_version;
+        std::shared_ptr<detail::SessionChannel> channel;
+    };
+
+    /// The session's protocol version and channel, nullopt for no such
+    /// session; a use, for its idleness.
+    std::optional<SessionRef> find_session(const std::string& id) {
         const auto at = now();
         std::lock_guard lock(mutex_);
         const auto found = sessions_by_id_.find(id);
         if (found == sessions_by_id_.end()) return std::nullopt;
         found->second.last_used = at;
         if (found->second.paid) paid_.splice(paid_.end(), paid_, found->second.position);
-        return found->second.protocol_version;
+        return SessionRef{found->second.protocol_version, found->second.channel};
     }
 
-    void notify(const std::string& session_id, const jsonrpc::Message& message) {
-        if (message.kind != jsonrpc::Message::Kind::notification) return;  // answers to no request of ours
+    http::ResponseStreamOptions stream_options(bool standalone) const {
+        http::ResponseStreamOptions out;
+        out.max_buffered_bytes = options_.max_stream_buffer_bytes;
+        out.heartbeat = ": keep-alive\n\n";
+        out.heartbeat_interval = options_.stream_heartbeat;
+        out.ends_on_drain = standalone;
+        return out;
+    }
+
+    /// The way back to the client of one request: with a stream when the
+    /// client takes one.
+    std::shared_ptr<detail::Exchange> make_exchange(const std::shared_ptr<detail::SessionChannel>& channel,
+                                                    const jsonrpc::Message& message, bool event_stream) const {
+        json progress_token;
+        if (message.params.is_object())
+            if (const auto meta = message.params.find("_meta"); meta != message.params.end() && meta->is_object())
+                if (const auto token = meta->find("progressToken");
+                    token != meta->end() && (token->is_string() || token->is_number_integer()))
+                    progress_token = *token;
+        auto stream = event_stream ? std::make_shared<http::ResponseStream>(stream_options(false)) : nullptr;
+        return std::make_shared<detail::Exchange>(channel, std::move(progress_token), std::move(stream),
+                                                  options_.client_request_timeout);
+    }
+
+    /// Runs one request whose reply may become a stream, and finishes its
+    /// exchange with the answer (or an internal error, should dispatch throw).
+    static awaitable<void> run_exchange(McpEndpoint* self, std::shared_ptr<detail::Exchange> exchange,
+                                        jsonrpc::Message message, std::string version, std::string session_id,
+                                        std::shared_ptr<const void> keep_alive) {
+        struct Running {
+            std::atomic<std::size_t>& count;
+            explicit Running(std::atomic<std::size_t>& counter) : count(counter) { ++count; }
+            ~Running() { --count; }
+            Running(const Running&) = delete;
+            Running& operator=(const Running&) = delete;
+        } running(self->streaming_);
+        json id = message.id;
+        json answer;
+        try {
+            auto op = self->dispatch(std::move(message), std::move(version), std::move(session_id),
+                                     RequestContext(exchange));
+            answer = co_await std::move(op);
+        } catch (const std::exception& error) {
+            answer = jsonrpc::error_response(std::move(id), jsonrpc::internal_error,
+                                             std::string("Internal error: ") + error.what());
+        }
+        exchange->finish(std::move(answer));
+        (void)keep_alive;
+    }
+
+    void notify(const std::string& session_id, const SessionRef& session, const jsonrpc::Message& message,
+                const json& raw) {
+        // An answer to a request of ours: only this session's, only an id we
+        // issued and still wait on (others are dropped).
+        if (message.kind == jsonrpc::Message::Kind::response) {
+            session.channel->answer(raw);
+            return;
+        }
+        if (message.kind != jsonrpc::Message::Kind::notification) return;
         if (message.method == "notifications/initialized") {
             std::lock_guard lock(mutex_);
             if (auto found = sessions_by_id_.find(session_id); found != sessions_by_id_.end())
@@ -336,20 +506,22 @@ private:
         json server_info = {{"name", options_.server_name}, {"version", options_.server_version}};
         json result = {
             {"protocolVersion", negotiate_protocol_version(parsed.params["protocolVersion"].get<std::string>())},
-            {"capabilities", {{"tools", {{"listChanged", false}}}}},
+            {"capabilities", {{"tools", {{"listChanged", false}}}, {"logging", json::object()}}},
             {"serverInfo", std::move(server_info)},
         };
         if (!options_.instructions.empty()) result["instructions"] = options_.instructions;
         return jsonrpc::result_response(parsed.id, std::move(result));
     }
 
-    awaitable<json> dispatch(jsonrpc::Message message, std::string version, std::string session_id) {
+    awaitable<json> dispatch(jsonrpc::Message message, std::string version, std::string session_id,
+                             RequestContext context) {
         if (message.method == "ping") co_return jsonrpc::result_response(message.id, json::object());
         if (message.method == "tools/list") co_return list_tools(message);
         if (message.method == "tools/call") {
-            auto op = call_tool(std::move(message), std::move(version), std::move(session_id));
+            auto op = call_tool(std::move(message), std::move(version), std::move(session_id), std::move(context));
             co_return co_await std::move(op);
         }
+        if (message.method == "logging/setLevel") co_return set_log_level(message, session_id);
         co_return jsonrpc::error_response(message.id, jsonrpc::method_not_found, "Method not found: " + message.method);
     }
 
@@ -363,7 +535,26 @@ private:
         return jsonrpc::result_response(message.id, {{"tools", std::move(tools)}});
     }
 
-    awaitable<json> call_tool(jsonrpc::Message message, std::string version, std::string session_id) {
+    /// logging/setLevel: the least severe level the session's handlers send.
+    json set_log_level(const jsonrpc::Message& message, const std::string& session_id) {
+        const json level = message.params.is_object() ? message.params.value("level", json()) : json();
+        const std::optional<LogLevel> parsed = level.is_string() ? parse_log_level(level.get<std::string>()) : std::nullopt;
+        if (!parsed)
+            return jsonrpc::error_response(message.id, jsonrpc::invalid_params,
+                                           "Invalid params: logging/setLevel needs params.level, one of debug, info, "
+                                           "notice, warning, error, critical, alert, emergency");
+        std::shared_ptr<detail::SessionChannel> channel;
+        {
+            std::lock_guard lock(mutex_);
+            if (const auto found = sessions_by_id_.find(session_id); found != sessions_by_id_.end())
+                channel = found->second.channel;
+        }
+        if (channel) channel->set_log_level(*parsed);
+        return jsonrpc::result_response(message.id, json::object());
+    }
+
+    awaitable<json> call_tool(jsonrpc::Message message, std::string version, std::string session_id,
+                              RequestContext context) {
         const json& params = message.params;
         if (!params.is_object())
             co_return jsonrpc::error_response(message.id, jsonrpc::invalid_params, "Invalid params: params must be an object");
@@ -392,7 +583,9 @@ private:
             co_return jsonrpc::error_response(message.id, jsonrpc::invalid_params, std::move(text));
         }
 
-        std::function<awaitable<ToolResult>()> handler = [tool, arguments]() { return tool->handler(arguments); };
+        std::function<awaitable<ToolResult>()> handler = [tool, arguments, context]() {
+            return tool->handler(arguments, context);
+        };
         auto op = detail::call_through_gate<ToolResult>(gate_, name, tools_.price(name),
                                                         payment::PaymentInput::from_mcp_meta(std::move(payment)),
                                                         std::move(handler), arguments.dump());
@@ -437,6 +630,7 @@ private:
     ToolRegistry tools_;
     PaymentGate gate_;
 
+    std::atomic<std::size_t> streaming_{0};
     mutable std::mutex mutex_;
     std::unordered_map<std::string, McpSession> sessions_by_id_;
     /// The sessions that have not paid, oldest first: the ones a new session replaces.

@@ -1,5 +1,6 @@
-// The MCP Streamable HTTP transport: POST /mcp answers JSON (never SSE),
-// GET /mcp is 405, DELETE /mcp ends a session; Host (421) and Origin (403)
+// The MCP Streamable HTTP transport: POST /mcp answers JSON, or an SSE
+// stream when its handler sends messages first (and the client accepts
+// text/event-stream); GET /mcp opens the session's stream; DELETE /mcp ends a session; Host (421) and Origin (403)
 // are checked on every route by the HTTP server (DNS-rebinding protection). The
 // MCP endpoint is one route of an x402::http::Server, which brings keep-alive,
 // the request-size limit (413) and one strand per connection and per request.
@@ -71,7 +72,9 @@ public:
     /// Graceful stop: see x402::http::Server::drain. A paid call being
     /// answered finishes verify, handler, settle and commit.
     void drain() { http_.drain(); }
-    std::size_t in_flight() const noexcept { return http_.in_flight(); }
+    /// Handlers running now: those of requests being answered, and those
+    /// whose reply became a stream (their client may have gone).
+    std::size_t in_flight() const noexcept { return http_.in_flight() + state_->endpoint.streaming_handlers(); }
     std::size_t connections() const { return http_.connections(); }
     /// MCP sessions open now.
     std::size_t session_count() const { return state_->endpoint.session_count(); }

@@ -5,6 +5,7 @@
 #include <x402/mcp/detail/schema.hpp>
 #include <x402/mcp/jsonrpc.hpp>
 #include <x402/mcp/price.hpp>
+#include <x402/mcp/request_context.hpp>
 #include <x402/session/store.hpp>
 
 #include <atomic>
@@ -14,6 +15,7 @@
 #include <optional>
 #include <stdexcept>
 #include <string>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -74,7 +76,37 @@ struct ToolResult {
 /// checked against the input schema) and returns the result. Exceptions
 /// become `isError` results ("Error: <what()>"). A paid tool's handler runs
 /// in the verified payer's context (get_session()), a free tool's in none.
-using ToolHandler = std::function<awaitable<ToolResult>(json arguments)>;
+/// Either of two forms; the second also gets the request, to log, report
+/// progress or ask the client (request_context.hpp):
+///
+///     awaitable<ToolResult>(json arguments)
+///     awaitable<ToolResult>(json arguments, RequestContext call)
+class ToolHandler {
+public:
+    ToolHandler() = default;
+    ToolHandler(std::nullptr_t) noexcept {}
+
+    template <class Function>
+        requires std::is_invocable_r_v<awaitable<ToolResult>, Function&, json, RequestContext>
+    ToolHandler(Function function) : call_(std::move(function)) {}
+
+    template <class Function>
+        requires(!std::is_invocable_v<Function&, json, RequestContext> &&
+                 std::is_invocable_r_v<awaitable<ToolResult>, Function&, json>)
+    ToolHandler(Function function)
+        : call_([function = std::move(function)](json arguments, RequestContext) mutable {
+              return function(std::move(arguments));
+          }) {}
+
+    explicit operator bool() const noexcept { return static_cast<bool>(call_); }
+
+    awaitable<ToolResult> operator()(json arguments, RequestContext call = {}) const {
+        return call_(std::move(arguments), std::move(call));
+    }
+
+private:
+    std::function<awaitable<ToolResult>(json, RequestContext)> call_;
+};
 
 /// One tool as registered.
 struct Tool {

@@ -46,6 +46,32 @@ inline bool accepts_json(std::string_view accept) {
     return false;
 }
 
+/// Whether an Accept value names text/event-stream itself (a wildcard does
+/// not count: only a client that says so is sent a stream).
+inline bool accepts_event_stream(std::string_view accept) {
+    while (!accept.empty()) {
+        const std::size_t comma = accept.find(',');
+        if (iequals(media_type(accept.substr(0, comma)), "text/event-stream")) return true;
+        if (comma == std::string_view::npos) break;
+        accept.remove_prefix(comma + 1);
+    }
+    return false;
+}
+
+/// The HTTP form of an endpoint's reply: JSON, or an SSE stream.
+inline HttpResponse to_http(Reply reply) {
+    HttpResponse response;
+    response.status = reply.status;
+    response.body = std::move(reply.body);
+    if (reply.stream) {
+        response.content_type = "text/event-stream";
+        response.headers.emplace_back("Cache-Control", "no-cache");
+        response.stream = std::move(reply.stream);
+    }
+    if (reply.session_id) response.headers.emplace_back("Mcp-Session-Id", *reply.session_id);
+    return response;
+}
+
 /// A JSON-RPC error without id, as the transport answers it.
 inline HttpResponse transport_error(unsigned status, int code, std::string message) {
     HttpResponse response;
@@ -71,19 +97,19 @@ struct ServerState {
 using StatePtr = std::shared_ptr<ServerState>;
 
 /// The MCP endpoint's route (Host and Origin were checked by the HTTP
-/// server, for every route): DELETE ends a session, POST only (405), JSON in
-/// (415) and out (406), then McpEndpoint::post.
+/// server, for every route): DELETE ends a session, GET opens its stream
+/// (text/event-stream only: 406), POST takes JSON (415) and answers JSON
+/// (406) or, to a client that accepts it, an SSE stream; other methods 405.
 inline awaitable<HttpResponse> answer_mcp(StatePtr state, HttpRequest request) {
-    if (request.method == "DELETE") {
-        const Reply reply = state->endpoint.terminate(request.header("Mcp-Session-Id"));
-        HttpResponse response;
-        response.status = reply.status;
-        response.body = reply.body;
-        co_return response;
+    if (request.method == "DELETE") co_return to_http(state->endpoint.terminate(request.header("Mcp-Session-Id")));
+    if (request.method == "GET") {
+        if (!accepts_event_stream(request.header("Accept").value_or("")))
+            co_return transport_error(406, jsonrpc::bad_request, "Not Acceptable: the GET stream is text/event-stream");
+        co_return to_http(state->endpoint.open_stream(request.header("Mcp-Session-Id"), request.header("MCP-Protocol-Version")));
     }
     if (request.method != "POST") {
         HttpResponse response = transport_error(405, jsonrpc::bad_request, "Method not allowed.");
-        response.headers.emplace_back("Allow", "POST, DELETE");
+        response.headers.emplace_back("Allow", "GET, POST, DELETE");
         co_return response;
     }
     if (!iequals(media_type(request.header("Content-Type").value_or("")), "application/json"))
@@ -91,14 +117,11 @@ inline awaitable<HttpResponse> answer_mcp(StatePtr state, HttpRequest request) {
     if (!accepts_json(request.header("Accept").value_or("")))
         co_return transport_error(406, jsonrpc::bad_request, "Not Acceptable: the response is application/json");
 
+    const bool event_stream = accepts_event_stream(request.header("Accept").value_or(""));
     auto operation = state->endpoint.post(std::move(request.body), request.header("Mcp-Session-Id"),
-                                          request.header("MCP-Protocol-Version"));
-    const Reply reply = co_await std::move(operation);
-    HttpResponse response;
-    response.status = reply.status;
-    response.body = reply.body;
-    if (reply.session_id) response.headers.emplace_back("Mcp-Session-Id", *reply.session_id);
-    co_return response;
+                                          request.header("MCP-Protocol-Version"), event_stream, state);
+    Reply reply = co_await std::move(operation);
+    co_return to_http(std::move(reply));
 }
 
 inline HttpResponse route_error(unsigned status, std::string message) {
