@@ -89,6 +89,8 @@ class Content {
 public:
     enum class Type { text, image, audio, resource, resource_link };
 
+    /// An empty text item.
+    Content() : Content(std::string()) {}
     /// A text item.
     Content(std::string text) : type_(Type::text), item_{{"type", "text"}, {"text", std::move(text)}} {}
     Content(const char* text) : Content(std::string(text)) {}
