@@ -19,6 +19,7 @@
 #include <chrono>
 #include <cstdlib>
 #include <iostream>
+#include <map>
 #include <string>
 #include <string_view>
 #include <thread>
@@ -176,6 +177,151 @@ void add_tools(mcp::ToolRegistry& tools) {
          {"additionalProperties", false}});
 }
 
+// Content of every type the suite checks.
+awaitable<mcp::ToolResult> image_content(json) {
+    mcp::ToolResult result;
+    result.content.push_back(mcp::Content::image(std::string(red_pixel_png), "image/png"));
+    co_return result;
+}
+
+awaitable<mcp::ToolResult> audio_content(json) {
+    mcp::ToolResult result;
+    result.content.push_back(mcp::Content::audio(std::string(silent_wav), "audio/wav"));
+    co_return result;
+}
+
+awaitable<mcp::ToolResult> embedded_resource(json) {
+    mcp::ToolResult result;
+    result.content.push_back(mcp::Content::resource(
+        mcp::ResourceContents::of_text("test://embedded-resource", "This is an embedded resource content.")));
+    co_return result;
+}
+
+awaitable<mcp::ToolResult> multiple_content_types(json) {
+    mcp::ToolResult result;
+    result.content.push_back("Multiple content types test:");
+    result.content.push_back(mcp::Content::image(std::string(red_pixel_png), "image/png"));
+    result.content.push_back(mcp::Content::resource(mcp::ResourceContents::of_text(
+        "test://mixed-content-resource", R"({"test":"data","value":123})", "application/json")));
+    co_return result;
+}
+
+void add_content_tools(mcp::ToolRegistry& tools) {
+    auto add = [&tools](std::string name, std::string description, mcp::ToolHandler handler) {
+        mcp::Tool tool;
+        tool.name = std::move(name);
+        tool.description = std::move(description);
+        tool.input_schema = {{"type", "object"}, {"properties", json::object()}};
+        tool.handler = std::move(handler);
+        tools.add(std::move(tool));
+    };
+    add("test_image_content", "Returns a 1x1 PNG", image_content);
+    add("test_audio_content", "Returns a short WAV", audio_content);
+    add("test_embedded_resource", "Returns an embedded text resource", embedded_resource);
+    add("test_multiple_content_types", "Returns text, an image and a resource", multiple_content_types);
+}
+
+awaitable<std::vector<mcp::ResourceContents>> static_text(std::string uri) {
+    co_return std::vector<mcp::ResourceContents>{
+        mcp::ResourceContents::of_text(std::move(uri), "This is the content of the static text resource.")};
+}
+
+awaitable<std::vector<mcp::ResourceContents>> static_binary(std::string uri) {
+    co_return std::vector<mcp::ResourceContents>{
+        mcp::ResourceContents::of_blob(std::move(uri), std::string(red_pixel_png), "image/png")};
+}
+
+awaitable<std::vector<mcp::ResourceContents>> watched(std::string uri) {
+    co_return std::vector<mcp::ResourceContents>{mcp::ResourceContents::of_text(std::move(uri), "Watched resource content.")};
+}
+
+awaitable<std::vector<mcp::ResourceContents>> template_data(std::string uri, std::map<std::string, std::string> variables) {
+    const std::string id = variables.at("id");
+    const json data = {{"id", id}, {"templateTest", true}, {"data", "Data for ID: " + id}};
+    co_return std::vector<mcp::ResourceContents>{mcp::ResourceContents::of_text(std::move(uri), data.dump(), "application/json")};
+}
+
+void add_resources(mcp::ResourceRegistry& resources) {
+    auto add = [&resources](std::string uri, std::string name, std::string description, std::string mime,
+                            mcp::ResourceHandler handler) {
+        mcp::Resource resource;
+        resource.uri = std::move(uri);
+        resource.name = std::move(name);
+        resource.description = std::move(description);
+        resource.mime_type = std::move(mime);
+        resource.handler = std::move(handler);
+        resources.add(std::move(resource));
+    };
+    add("test://static-text", "Static text", "A static text resource", "text/plain", static_text);
+    add("test://static-binary", "Static binary", "A static PNG", "image/png", static_binary);
+    add("test://watched-resource", "Watched", "A resource to subscribe to", "text/plain", watched);
+    mcp::ResourceTemplate data;
+    data.uri_template = "test://template/{id}/data";
+    data.name = "Template data";
+    data.description = "Data for any id";
+    data.mime_type = "application/json";
+    data.handler = template_data;
+    resources.add(std::move(data));
+}
+
+mcp::PromptMessage user_says(mcp::Content content) {
+    mcp::PromptMessage message;
+    message.content = std::move(content);
+    return message;
+}
+
+awaitable<mcp::PromptResult> simple_prompt(std::map<std::string, std::string>) {
+    co_return mcp::PromptResult{{}, {user_says("This is a simple prompt for testing.")}};
+}
+
+awaitable<mcp::PromptResult> prompt_with_arguments(std::map<std::string, std::string> arguments) {
+    co_return mcp::PromptResult{
+        {}, {user_says("Prompt with arguments: arg1='" + arguments["arg1"] + "', arg2='" + arguments["arg2"] + "'")}};
+}
+
+awaitable<mcp::PromptResult> prompt_with_embedded_resource(std::map<std::string, std::string> arguments) {
+    co_return mcp::PromptResult{
+        {},
+        {user_says(mcp::Content::resource(
+             mcp::ResourceContents::of_text(arguments["resourceUri"], "Embedded resource content for testing."))),
+         user_says("Please process the embedded resource above.")}};
+}
+
+awaitable<mcp::PromptResult> prompt_with_image(std::map<std::string, std::string>) {
+    co_return mcp::PromptResult{
+        {}, {user_says(mcp::Content::image(std::string(red_pixel_png), "image/png")), user_says("Please analyze the image above.")}};
+}
+
+/// Completes from a fixed list by prefix.
+mcp::Completer complete_from(std::vector<std::string> words) {
+    return [words = std::move(words)](std::string_view value, const mcp::CompletionContext&) {
+        std::vector<std::string> out;
+        for (const std::string& word : words)
+            if (word.rfind(value, 0) == 0) out.push_back(word);
+        return out;
+    };
+}
+
+void add_prompts(mcp::PromptRegistry& prompts) {
+    auto add = [&prompts](std::string name, std::string description, std::vector<mcp::PromptArgument> arguments,
+                          mcp::PromptHandler handler) {
+        mcp::Prompt prompt;
+        prompt.name = std::move(name);
+        prompt.description = std::move(description);
+        prompt.arguments = std::move(arguments);
+        prompt.handler = std::move(handler);
+        prompts.add(std::move(prompt));
+    };
+    add("test_simple_prompt", "A prompt without arguments", {}, simple_prompt);
+    add("test_prompt_with_arguments", "A prompt with two arguments",
+        {{"arg1", "First test argument", true, complete_from({"paris", "park", "party", "test", "testing"})},
+         {"arg2", "Second test argument", true, {}}},
+        prompt_with_arguments);
+    add("test_prompt_with_embedded_resource", "A prompt embedding a resource",
+        {{"resourceUri", "URI of the resource to embed", true, {}}}, prompt_with_embedded_resource);
+    add("test_prompt_with_image", "A prompt with an image", {}, prompt_with_image);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -204,6 +350,9 @@ int main(int argc, char** argv) {
     options.endpoint.server_name = "x402-session-mcp-conformance";
     mcp::Server server(io, options);
     add_tools(server.tools());
+    add_content_tools(server.tools());
+    add_resources(server.endpoint().resources());
+    add_prompts(server.endpoint().prompts());
     const auto bound = server.start();
     boost::asio::signal_set signals(io, SIGINT, SIGTERM);
     signals.async_wait([&](const boost::system::error_code&, int) {

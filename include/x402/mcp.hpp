@@ -2,12 +2,16 @@
 // priced tools run behind a PaymentGate in the verified payer's session.
 #pragma once
 
+#include <x402/mcp/completion.hpp>
+#include <x402/mcp/content.hpp>
 #include <x402/mcp/endpoint.hpp>
 #include <x402/mcp/jsonrpc.hpp>
 #include <x402/mcp/metrics.hpp>
 #include <x402/mcp/payment_gate.hpp>
 #include <x402/mcp/price.hpp>
+#include <x402/mcp/prompt.hpp>
 #include <x402/mcp/protocol.hpp>
+#include <x402/mcp/resource.hpp>
 #include <x402/mcp/server.hpp>
 #include <x402/mcp/server_options.hpp>
 #include <x402/mcp/tool.hpp>

@@ -487,3 +487,45 @@ TEST_CASE("streams: with the real x402 gate, only the paying session's answer re
     CHECK(hook->metrics().served.load() == 1);
 }
 #endif
+
+namespace {
+
+mcp::awaitable<std::vector<mcp::ResourceContents>> watched_text(std::string uri) {
+    co_return std::vector<mcp::ResourceContents>{mcp::ResourceContents::of_text(std::move(uri), "v1")};
+}
+
+}  // namespace
+
+TEST_CASE("streams: resource_updated reaches the subscribed sessions' GET streams only", "[mcp][streams]") {
+    StreamFixture f;
+    mcp::Resource watched;
+    watched.uri = "test://watched";
+    watched.name = "watched";
+    watched.handler = watched_text;
+    f.endpoint.resources().add(std::move(watched));
+    const std::string subscribed = f.open();
+    const std::string unsubscribed = f.open();
+    const std::string streamless = f.open();
+    CHECK(json::parse(f.send(request(1, "resources/subscribe", {{"uri", "test://watched"}}), subscribed).body)["result"] ==
+          json::object());
+    CHECK(json::parse(f.send(request(2, "resources/subscribe", {{"uri", "test://watched"}}), streamless).body)["result"] ==
+          json::object());
+    const mcp::Reply first = f.endpoint.open_stream(subscribed, std::nullopt);
+    const mcp::Reply second = f.endpoint.open_stream(unsubscribed, std::nullopt);
+    REQUIRE(first.stream);
+    REQUIRE(second.stream);
+
+    CHECK(f.endpoint.resource_updated("test://watched") == 1);  // the streamless subscriber misses it
+    CHECK(f.endpoint.resource_updated("test://other") == 0);
+    EventReader events(f.loop, first.stream);
+    CHECK(*events.next() == json{{"jsonrpc", "2.0"},
+                                 {"method", "notifications/resources/updated"},
+                                 {"params", {{"uri", "test://watched"}}}});
+    CHECK(json::parse(f.send(request(3, "resources/unsubscribe", {{"uri", "test://watched"}}), subscribed).body)["result"] ==
+          json::object());
+    CHECK(f.endpoint.resource_updated("test://watched") == 0);
+    f.endpoint.terminate(subscribed);
+    f.endpoint.terminate(unsubscribed);
+    CHECK_FALSE(events.next());
+    CHECK_FALSE(EventReader(f.loop, second.stream).next());
+}

@@ -5,12 +5,15 @@
 #pragma once
 
 #include <x402/mcp/detail/exchange.hpp>
+#include <x402/mcp/detail/features.hpp>
 #include <x402/mcp/detail/gate_call.hpp>
 #include <x402/mcp/detail/schema.hpp>
 #include <x402/mcp/jsonrpc.hpp>
 #include <x402/mcp/payment_gate.hpp>
+#include <x402/mcp/prompt.hpp>
 #include <x402/mcp/protocol.hpp>
 #include <x402/mcp/request_context.hpp>
+#include <x402/mcp/resource.hpp>
 #include <x402/mcp/tool.hpp>
 #include <x402/session/plugin.hpp>
 
@@ -31,9 +34,11 @@
 #include <mutex>
 #include <optional>
 #include <random>
+#include <set>
 #include <string>
 #include <unordered_map>
 #include <utility>
+#include <vector>
 
 namespace x402::mcp {
 
@@ -80,6 +85,11 @@ struct EndpointOptions {
     /// A quiet SSE stream gets a comment this often: proxies keep it open,
     /// and writing it is how the server finds a client that has gone.
     std::chrono::milliseconds stream_heartbeat = std::chrono::seconds(15);
+    /// Most resource URIs one MCP session may be subscribed to at once
+    /// (`resources/subscribe`), and most bytes of those URIs together (a
+    /// template URI may be as long as a body); beyond either, -32602.
+    std::size_t max_subscriptions = 1000;
+    std::size_t max_subscription_bytes = 64 * 1024;
 };
 
 /// The HTTP answer to one request: status, JSON body (empty: none) and the
@@ -111,6 +121,37 @@ public:
     const ToolRegistry& tools() const noexcept { return tools_; }
     const EndpointOptions& options() const noexcept { return options_; }
 
+    /// Resources and resource templates (resource.hpp); register before serving.
+    ResourceRegistry& resources() noexcept { return resources_; }
+    const ResourceRegistry& resources() const noexcept { return resources_; }
+    /// Prompts (prompt.hpp); register before serving.
+    PromptRegistry& prompts() noexcept { return prompts_; }
+    const PromptRegistry& prompts() const noexcept { return prompts_; }
+
+    /// The ids of the MCP sessions subscribed to `uri` (`resources/subscribe`),
+    /// sorted: whom a `notifications/resources/updated` for it goes to.
+    /// Thread-safe.
+    std::vector<std::string> subscribers(const std::string& uri) const {
+        std::vector<std::string> out;
+        std::lock_guard lock(mutex_);
+        for (const auto& [id, session] : sessions_by_id_)
+            if (session.subscriptions.count(uri) != 0) out.push_back(id);
+        std::sort(out.begin(), out.end());
+        return out;
+    }
+
+    /// Tells every session subscribed to `uri` that it changed:
+    /// `notifications/resources/updated` on each one's GET stream. Returns
+    /// how many got it (a subscriber with no stream open, or that reads too
+    /// slowly, misses it; it reads the resource again when it reconnects).
+    std::size_t resource_updated(const std::string& uri) {
+        const json notification = {
+            {"jsonrpc", "2.0"}, {"method", "notifications/resources/updated"}, {"params", {{"uri", uri}}}};
+        std::size_t sent = 0;
+        for (const std::string& session_id : subscribers(uri)) sent += notify_session(session_id, notification);
+        return sent;
+    }
+
     /// The gate for priced tools (the same type serves priced HTTP routes);
     /// without one, priced tools answer a tool error and their handlers never
     /// run. Set it before serving.
@@ -127,6 +168,8 @@ public:
                           std::optional<std::string> protocol_version, bool event_stream = false,
                           std::shared_ptr<const void> keep_alive = nullptr) {
         tools_.freeze();
+        resources_.freeze();
+        prompts_.freeze();
         if (detail::json_depth(body) > options_.max_json_depth)
             co_return error_reply(400, nullptr, jsonrpc::invalid_request,
                                   "Invalid Request: JSON nested deeper than " +
@@ -318,6 +361,9 @@ private:
         /// Where it is in unpaid_ (oldest first) or paid_ (least recently used first).
         std::list<std::string>::iterator position;
         std::chrono::steady_clock::time_point last_used;
+        /// The resource URIs it subscribed to, and their bytes together.
+        std::set<std::string> subscriptions;
+        std::size_t subscription_bytes = 0;
     };
 
     static Reply ok(std::string body) {
@@ -504,9 +550,11 @@ private:
             return jsonrpc::error_response(parsed.id, jsonrpc::invalid_params,
                                            "Invalid params: initialize needs params.protocolVersion (a string)");
         json server_info = {{"name", options_.server_name}, {"version", options_.server_version}};
+        json capabilities = {{"tools", {{"listChanged", false}}}, {"logging", json::object()}};
+        capabilities.update(detail::feature_capabilities(resources_, prompts_));
         json result = {
             {"protocolVersion", negotiate_protocol_version(parsed.params["protocolVersion"].get<std::string>())},
-            {"capabilities", {{"tools", {{"listChanged", false}}}, {"logging", json::object()}}},
+            {"capabilities", std::move(capabilities)},
             {"serverInfo", std::move(server_info)},
         };
         if (!options_.instructions.empty()) result["instructions"] = options_.instructions;
@@ -522,6 +570,10 @@ private:
             co_return co_await std::move(op);
         }
         if (message.method == "logging/setLevel") co_return set_log_level(message, session_id);
+        if (detail::feature_of(message.method) != detail::Feature::none) {
+            auto op = dispatch_feature(std::move(message), std::move(session_id));
+            co_return co_await std::move(op);
+        }
         co_return jsonrpc::error_response(message.id, jsonrpc::method_not_found, "Method not found: " + message.method);
     }
 
@@ -595,6 +647,58 @@ private:
         co_return jsonrpc::result_response(message.id, render(name, std::move(call)));
     }
 
+    // Resources, prompts and completion (detail/features.hpp); subscriptions
+    // are per MCP session, so they are here.
+
+    awaitable<json> dispatch_feature(jsonrpc::Message message, std::string session_id) {
+        const std::string& method = message.method;
+        if (!detail::serves(detail::feature_of(method), resources_, prompts_))
+            co_return jsonrpc::error_response(message.id, jsonrpc::method_not_found, "Method not found: " + method);
+        if (method == "resources/list") co_return detail::list_resources(resources_, message);
+        if (method == "resources/templates/list") co_return detail::list_resource_templates(resources_, message);
+        if (method == "resources/subscribe") co_return subscribe(message, session_id, true);
+        if (method == "resources/unsubscribe") co_return subscribe(message, session_id, false);
+        if (method == "resources/read") {
+            auto op = detail::read_resource(resources_, std::move(message));
+            co_return co_await std::move(op);
+        }
+        if (method == "prompts/list") co_return detail::list_prompts(prompts_, message);
+        if (method == "prompts/get") {
+            auto op = detail::get_prompt(prompts_, std::move(message));
+            co_return co_await std::move(op);
+        }
+        co_return detail::complete(prompts_, resources_, message);
+    }
+
+    /// `resources/subscribe` (`on`) or `resources/unsubscribe` of params.uri.
+    /// Only a URI that could be read is subscribed to; unsubscribing from one
+    /// not subscribed to is a success.
+    json subscribe(const jsonrpc::Message& message, const std::string& session_id, bool on) {
+        if (auto refusal = detail::uri_refusal(message)) return *refusal;
+        const std::string uri = message.params["uri"].get<std::string>();
+        if (on && !resources_.find(uri) && !resources_.match(uri)) return detail::resource_not_found(message, uri);
+        std::lock_guard lock(mutex_);
+        const auto found = sessions_by_id_.find(session_id);
+        if (found == sessions_by_id_.end())
+            return jsonrpc::error_response(message.id, jsonrpc::session_not_found, "Session not found");
+        McpSession& session = found->second;
+        if (!on) {
+            if (session.subscriptions.erase(uri) != 0) session.subscription_bytes -= uri.size();
+        } else if (session.subscriptions.count(uri) == 0) {
+            if (session.subscriptions.size() >= options_.max_subscriptions)
+                return detail::invalid_params(message, "a session may subscribe to at most " +
+                                                           std::to_string(options_.max_subscriptions) +
+                                                           " resources; unsubscribe from one first");
+            if (session.subscription_bytes + uri.size() > options_.max_subscription_bytes)
+                return detail::invalid_params(message, "a session's subscribed URIs may hold at most " +
+                                                           std::to_string(options_.max_subscription_bytes) +
+                                                           " bytes together; unsubscribe from one first");
+            session.subscriptions.insert(uri);
+            session.subscription_bytes += uri.size();
+        }
+        return jsonrpc::result_response(message.id, json::object());
+    }
+
     /// The CallToolResult of one call: the handler's result (with the
     /// receipt in `_meta`), the payment-required tool error, or an error.
     static json render(const std::string& name, detail::GateCall<ToolResult> call) {
@@ -628,6 +732,8 @@ private:
 
     EndpointOptions options_;
     ToolRegistry tools_;
+    ResourceRegistry resources_;
+    PromptRegistry prompts_;
     PaymentGate gate_;
 
     std::atomic<std::size_t> streaming_{0};

@@ -29,6 +29,8 @@ inline constexpr int session_not_found = -32001;
 /// The server holds its most MCP sessions, all of paying clients (HTTP 503);
 /// the transport code of the SDKs again.
 inline constexpr int server_busy = -32000;
+/// `resources/read` of a URI no resource or template serves (the MCP spec's code).
+inline constexpr int resource_not_found = -32002;
 
 /// `{"jsonrpc":"2.0","id":id,"error":{"code":code,"message":message[,"data":data]}}`.
 inline json error_response(json id, int code, std::string message, json data = nullptr) {

@@ -61,6 +61,8 @@ public:
     /// std::invalid_argument for an address that is not an IP literal.
     boost::asio::ip::tcp::endpoint start() {
         state_->endpoint.tools().freeze();
+        state_->endpoint.resources().freeze();
+        state_->endpoint.prompts().freeze();
         state_->routes.freeze();
         detail::add_routes(state_, http_.router());
         return http_.start();

@@ -2,6 +2,7 @@
 // registry a server lists and calls from.
 #pragma once
 
+#include <x402/mcp/content.hpp>
 #include <x402/mcp/detail/schema.hpp>
 #include <x402/mcp/jsonrpc.hpp>
 #include <x402/mcp/price.hpp>
@@ -21,18 +22,18 @@
 
 namespace x402::mcp {
 
-template <class T>
-using awaitable = x402::session::awaitable<T>;
-
-/// What a tool call answers: text content items, optional structured
-/// content, and whether it is a tool execution error.
+/// What a tool call answers: content items, optional structured content,
+/// and whether it is a tool execution error.
 ///
 ///     co_return ToolResult::text("done");
 ///     co_return ToolResult::object({{"success", true}});   // text + structuredContent
 ///     co_return ToolResult::error("No content found");      // isError: true
+///
+///     ToolResult result = ToolResult::text("the chart:");
+///     result.content.push_back(Content::image(base64_png, "image/png"));
 struct ToolResult {
-    /// The `content` array: one `{"type":"text","text":...}` item each.
-    std::vector<std::string> content;
+    /// The `content` array (content.hpp); a string is a text item.
+    std::vector<Content> content;
     /// `structuredContent`; null for none (must be an object when set).
     json structured_content = nullptr;
     /// `isError`: the tool ran and failed (the model sees it and may retry).
@@ -64,7 +65,7 @@ struct ToolResult {
     /// The MCP CallToolResult (without `_meta`).
     json to_json() const {
         json items = json::array();
-        for (const std::string& text : content) items.push_back({{"type", "text"}, {"text", text}});
+        for (const Content& item : content) items.push_back(item.to_json());
         json out = {{"content", std::move(items)}};
         if (!structured_content.is_null()) out["structuredContent"] = structured_content;
         if (is_error) out["isError"] = true;

@@ -43,7 +43,7 @@ inline json answer_of(const http::Response& response) {
                 {"body", payment::detail::to_hex(response.body)}};
 }
 inline void answer_from(const json& answer, ToolResult& result) {
-    for (const json& item : answer.at("content")) result.content.push_back(item.at("text").get<std::string>());
+    for (const json& item : answer.at("content")) result.content.push_back(Content::from_json(item));
     result.structured_content = answer.value("structuredContent", json(nullptr));
     result.is_error = answer.value("isError", false);
 }
