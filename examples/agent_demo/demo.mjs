@@ -16,6 +16,7 @@
 import assert from "node:assert/strict";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
+import { LoggingMessageNotificationSchema } from "@modelcontextprotocol/sdk/types.js";
 import { x402Client } from "@x402/core/client";
 import { registerExactEvmScheme } from "@x402/evm/exact/client";
 import { privateKeyToAccount } from "viem/accounts";
@@ -175,6 +176,19 @@ const refusedForgery = await b.client.callTool({ name: "get-content", arguments:
 assert.equal(refusedForgery.isError, true);
 assert.equal(refusedForgery.structuredContent.error, "invalid_exact_evm_signature");
 log(`11 ${bob.name}'s payment relabelled as ${alice.name}'s refused: ${refusedForgery.structuredContent.error}`);
+
+// 12. asked for debug logs, a paid call's answer comes as an SSE stream that
+// carries the tool's log message first; the payment and the write still count
+const logs = [];
+a.client.setNotificationHandler(LoggingMessageNotificationSchema, (message) => logs.push(message.params));
+await a.client.setLoggingLevel("debug");
+const noted = await paidCall(a, "put-content", { key: "note", value: "hi" });
+assert.equal(noted.answer.success, true);
+assert.deepEqual(logs, [{ level: "debug", logger: "put-content", data: { writing: "note", bytes: 2 } }]);
+const note = await paidCall(a, "get-content", { key: "note" });
+assert.equal(note.answer.value, "hi");
+assert.equal(logs.length, 1, "get-content of one key logs nothing");
+log(`12 with debug logs on, put note=hi: log ${JSON.stringify(logs[0].data)}; get note: "${note.answer.value}"`);
 
 await a.client.ping();
 await a.transport.terminateSession();

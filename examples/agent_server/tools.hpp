@@ -23,16 +23,22 @@ inline constexpr const char* no_signer = "No authenticated signer in context";
 inline std::string signer_label(const std::string& payer) { return payer.substr(0, 10) + "..."; }
 
 /// put-content {key, value|null}: stores value under key; null deletes it.
-inline mcp::awaitable<mcp::ToolResult> put_content(json arguments) {
+/// Says what it writes in a debug log message (sent once the client sets
+/// the level to debug: logging/setLevel). The message goes out before the
+/// payment settles, so it says "writing": only the receipt says it counted.
+inline mcp::awaitable<mcp::ToolResult> put_content(json arguments, mcp::RequestContext call = {}) {
     auto session = x402::session::get_session();
     if (!session) co_return mcp::ToolResult::object({{"success", false}, {"error", no_signer}});
     std::string key = arguments["key"].get<std::string>();
     const std::string signer = signer_label(session->payer());
     if (arguments["value"].is_null()) {
         const bool deleted = co_await session->erase(key);
+        call.log(mcp::LogLevel::debug, {{"erasing", key}, {"found", deleted}}, "put-content");
         co_return mcp::ToolResult::object({{"success", true}, {"key", key}, {"deleted", deleted}, {"signer", signer}});
     }
-    co_await session->set(key, arguments["value"].get<std::string>());
+    const std::string& value = arguments["value"].get_ref<const std::string&>();
+    co_await session->set(key, value);
+    call.log(mcp::LogLevel::debug, {{"writing", key}, {"bytes", value.size()}}, "put-content");
     co_return mcp::ToolResult::object({{"success", true}, {"key", key}, {"signer", signer}});
 }
 
@@ -40,7 +46,7 @@ inline mcp::awaitable<mcp::ToolResult> put_content(json arguments) {
 /// the entries with its count and, when more follow, `next_cursor` to pass
 /// as `cursor` (a page is capped by the store's PageLimits, so no call makes
 /// the server hold more than one page however much the payer stored).
-inline mcp::awaitable<mcp::ToolResult> get_content(json arguments) {
+inline mcp::awaitable<mcp::ToolResult> get_content(json arguments, mcp::RequestContext call = {}) {
     auto session = x402::session::get_session();
     if (!session) co_return mcp::ToolResult::object({{"success", false}, {"error", no_signer}});
     if (arguments.contains("key")) {
@@ -61,6 +67,7 @@ inline mcp::awaitable<mcp::ToolResult> get_content(json arguments) {
     json content = json::object();
     for (auto& entry : page.entries) content[entry.key] = std::move(entry.value);
     const std::size_t count = content.size();
+    call.log(mcp::LogLevel::debug, {{"listed", count}, {"more", page.cursor.has_value()}}, "get-content");
     json answer = {{"success", true}, {"content", std::move(content)}, {"count", count}};
     if (page.cursor) answer["next_cursor"] = std::move(*page.cursor);
     co_return mcp::ToolResult::object(std::move(answer));
