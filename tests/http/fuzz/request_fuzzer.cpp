@@ -171,7 +171,9 @@ asio::awaitable<void> connection(xd::StatePtr state, MemoryStream& stream) {
         require(parser.is_done());
         xd::BeastRequest parsed = parser.release();
         require(parsed.body().size() <= max_body);
-        xd::BeastResponse response = co_await xd::answer(state, std::move(parsed));
+        xd::Answer answered = co_await xd::answer(state, std::move(parsed));
+        require(!answered.stream);  // the fuzzed routes answer whole
+        xd::BeastResponse& response = answered.response;
         const unsigned status = response.result_int();
         // 400, 403 and 421 are the request policy's (UTF-8, Host, Origin), with a JSON reason.
         require(status == 200 || status == 400 || status == 403 || status == 404 || status == 405 || status == 421);
