@@ -2,7 +2,7 @@
 // results built of them, and their round trip through a payment record.
 #include <x402/mcp/content.hpp>
 
-#include "harness.hpp"
+#include "checks.hpp"
 
 #include <catch2/catch.hpp>
 
@@ -12,8 +12,6 @@
 using namespace mcp_test;
 
 namespace {
-
-json body_of(const mcp::Reply& reply) { return json::parse(reply.body); }
 
 mcp::awaitable<mcp::ToolResult> mixed(json) {
     mcp::ToolResult result = mcp::ToolResult::text("the chart:");

@@ -3,7 +3,7 @@
 // real socket, since the payment travels in HTTP headers).
 #include <x402/mcp/endpoint.hpp>
 
-#include "harness.hpp"
+#include "checks.hpp"
 
 #include <catch2/catch.hpp>
 
@@ -30,8 +30,6 @@ namespace http = boost::beast::http;
 #endif
 
 namespace {
-
-json body_of(const mcp::Reply& reply) { return json::parse(reply.body); }
 
 void check_error(const mcp::Reply& reply, unsigned status, int code, const json& id = nullptr) {
     CHECK(reply.status == status);

@@ -2,7 +2,7 @@
 // completion/complete for prompt arguments and template variables.
 #include <x402/mcp/prompt.hpp>
 
-#include "harness.hpp"
+#include "checks.hpp"
 
 #include <catch2/catch.hpp>
 
@@ -16,16 +16,6 @@
 using namespace mcp_test;
 
 namespace {
-
-json body_of(const mcp::Reply& reply) { return json::parse(reply.body); }
-
-void check_error(const mcp::Reply& reply, int code, const std::string& message, const json& id = 1) {
-    CHECK(reply.status == 200);
-    const json body = body_of(reply);
-    CHECK(body["id"] == id);
-    CHECK(body["error"]["code"] == code);
-    CHECK(body["error"]["message"] == message);
-}
 
 std::atomic<int> gets{0};
 
@@ -179,7 +169,7 @@ TEST_CASE("prompts/list", "[mcp][prompts]") {
             {"name":"language","description":"Its language","required":false}]},
         {"name":"hello"},
         {"name":"broken"}])"));
-    check_error(post(f.endpoint, request(1, "prompts/list", {{"cursor", "next"}}), session), -32602,
+    check_rpc_error(post(f.endpoint, request(1, "prompts/list", {{"cursor", "next"}}), session), -32602,
                 "Invalid params: unknown cursor");
 }
 
@@ -202,22 +192,22 @@ TEST_CASE("prompts/get", "[mcp][prompts]") {
     }
     SECTION("refusals run no handler") {
         const int before = gets;
-        check_error(post(f.endpoint, get_request("nope"), session), -32602, "Unknown prompt: nope");
-        check_error(post(f.endpoint, request(1, "prompts/get", json::object()), session), -32602,
+        check_rpc_error(post(f.endpoint, get_request("nope"), session), -32602, "Unknown prompt: nope");
+        check_rpc_error(post(f.endpoint, request(1, "prompts/get", json::object()), session), -32602,
                     "Invalid params: prompts/get needs params.name (a string)");
-        check_error(post(f.endpoint, get_request(3), session), -32602,
+        check_rpc_error(post(f.endpoint, get_request(3), session), -32602,
                     "Invalid params: prompts/get needs params.name (a string)");
-        check_error(post(f.endpoint, request(1, "prompts/get"), session), -32602, "Invalid params: params must be an object");
-        check_error(post(f.endpoint, get_request("code-review", {{"language", "c"}}), session), -32602,
+        check_rpc_error(post(f.endpoint, request(1, "prompts/get"), session), -32602, "Invalid params: params must be an object");
+        check_rpc_error(post(f.endpoint, get_request("code-review", {{"language", "c"}}), session), -32602,
                     "Invalid params: prompt code-review needs argument code");
-        check_error(post(f.endpoint, get_request("code-review", json::array({"x"})), session), -32602,
+        check_rpc_error(post(f.endpoint, get_request("code-review", json::array({"x"})), session), -32602,
                     "Invalid params: params.arguments must be an object");
-        check_error(post(f.endpoint, get_request("code-review", {{"code", 1}}), session), -32602,
+        check_rpc_error(post(f.endpoint, get_request("code-review", {{"code", 1}}), session), -32602,
                     "Invalid params: params.arguments.code must be a string");
         CHECK(gets == before);
     }
     SECTION("a handler that throws") {
-        check_error(post(f.endpoint, get_request("broken"), session), -32603, "Error: no inspiration");
+        check_rpc_error(post(f.endpoint, get_request("broken"), session), -32603, "Error: no inspiration");
     }
 }
 
@@ -232,7 +222,7 @@ TEST_CASE("prompts: capabilities", "[mcp][prompts]") {
           json{{"tools", {{"listChanged", false}}}, {"logging", json::object()}, {"prompts", {{"listChanged", false}}}, {"completions", json::object()}});
     // No resources registered: their methods are not found.
     const std::string session = open_session(endpoint);
-    check_error(post(endpoint, request(1, "resources/list"), session), -32601, "Method not found: resources/list");
+    check_rpc_error(post(endpoint, request(1, "resources/list"), session), -32601, "Method not found: resources/list");
 }
 
 TEST_CASE("completion/complete", "[mcp][prompts][completion]") {
@@ -268,30 +258,30 @@ TEST_CASE("completion/complete", "[mcp][prompts][completion]") {
         CHECK(answer["hasMore"] == true);
     }
     SECTION("refusals") {
-        check_error(post(f.endpoint, complete_request(prompt_ref("nope"), "a", ""), session), -32602, "Unknown prompt: nope");
-        check_error(post(f.endpoint, complete_request(resource_ref("test://files/{x}"), "x", ""), session), -32602,
+        check_rpc_error(post(f.endpoint, complete_request(prompt_ref("nope"), "a", ""), session), -32602, "Unknown prompt: nope");
+        check_rpc_error(post(f.endpoint, complete_request(resource_ref("test://files/{x}"), "x", ""), session), -32602,
                     "Unknown resource template: test://files/{x}");
-        check_error(post(f.endpoint, complete_request({{"type", "ref/tool"}, {"name", "x"}}, "a", ""), session), -32602,
+        check_rpc_error(post(f.endpoint, complete_request({{"type", "ref/tool"}, {"name", "x"}}, "a", ""), session), -32602,
                     "Invalid params: params.ref.type must be ref/prompt or ref/resource");
-        check_error(post(f.endpoint, complete_request({{"type", "ref/prompt"}}, "a", ""), session), -32602,
+        check_rpc_error(post(f.endpoint, complete_request({{"type", "ref/prompt"}}, "a", ""), session), -32602,
                     "Invalid params: params.ref.name must be a string");
-        check_error(post(f.endpoint, complete_request({{"type", "ref/resource"}, {"uri", 1}}, "a", ""), session), -32602,
+        check_rpc_error(post(f.endpoint, complete_request({{"type", "ref/resource"}, {"uri", 1}}, "a", ""), session), -32602,
                     "Invalid params: params.ref.uri must be a string");
-        check_error(post(f.endpoint, request(1, "completion/complete", {{"argument", {{"name", "a"}, {"value", ""}}}}), session),
+        check_rpc_error(post(f.endpoint, request(1, "completion/complete", {{"argument", {{"name", "a"}, {"value", ""}}}}), session),
                     -32602, "Invalid params: completion/complete needs params.ref (an object with a string type)");
-        check_error(post(f.endpoint, request(1, "completion/complete", {{"ref", prompt_ref("hello")}, {"argument", {{"name", "a"}}}}),
+        check_rpc_error(post(f.endpoint, request(1, "completion/complete", {{"ref", prompt_ref("hello")}, {"argument", {{"name", "a"}}}}),
                          session),
                     -32602, "Invalid params: completion/complete needs params.argument {name, value} (strings)");
-        check_error(post(f.endpoint, complete_request(prompt_ref("code-review"), "language", "c", {{"code", 5}}), session), -32602,
+        check_rpc_error(post(f.endpoint, complete_request(prompt_ref("code-review"), "language", "c", {{"code", 5}}), session), -32602,
                     "Invalid params: params.context.arguments.code must be a string");
         json bad_context = complete_request(prompt_ref("code-review"), "language", "c");
         bad_context["params"]["context"] = "x";
-        check_error(post(f.endpoint, bad_context, session), -32602, "Invalid params: params.context must be an object");
-        check_error(post(f.endpoint, request(1, "completion/complete", json::array()), session), -32602,
+        check_rpc_error(post(f.endpoint, bad_context, session), -32602, "Invalid params: params.context must be an object");
+        check_rpc_error(post(f.endpoint, request(1, "completion/complete", json::array()), session), -32602,
                     "Invalid params: params must be an object");
     }
     SECTION("a completer that throws") {
-        check_error(post(f.endpoint, complete_request(resource_ref("test://files/{dir}/{name}"), "dir", ""), session), -32603,
+        check_rpc_error(post(f.endpoint, complete_request(resource_ref("test://files/{dir}/{name}"), "dir", ""), session), -32603,
                     "Error: no directory listing");
     }
 }

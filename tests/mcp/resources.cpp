@@ -3,7 +3,7 @@
 // the capabilities initialize declares.
 #include <x402/mcp/resource.hpp>
 
-#include "harness.hpp"
+#include "checks.hpp"
 
 #include <catch2/catch.hpp>
 
@@ -16,16 +16,6 @@
 using namespace mcp_test;
 
 namespace {
-
-json body_of(const mcp::Reply& reply) { return json::parse(reply.body); }
-
-void check_error(const mcp::Reply& reply, int code, const std::string& message, const json& id = 1) {
-    CHECK(reply.status == 200);
-    const json body = body_of(reply);
-    CHECK(body["id"] == id);
-    CHECK(body["error"]["code"] == code);
-    CHECK(body["error"]["message"] == message);
-}
 
 std::atomic<int> reads{0};
 
@@ -257,9 +247,9 @@ TEST_CASE("resources/list and resources/templates/list", "[mcp][resources]") {
 
     for (const char* method : {"resources/list", "resources/templates/list"}) {
         INFO(method);
-        check_error(post(f.endpoint, request(3, method, {{"cursor", "x"}}), session), -32602,
+        check_rpc_error(post(f.endpoint, request(3, method, {{"cursor", "x"}}), session), -32602,
                     "Invalid params: unknown cursor", 3);
-        check_error(post(f.endpoint, request(4, method, json::array()), session), -32602,
+        check_rpc_error(post(f.endpoint, request(4, method, json::array()), session), -32602,
                     "Invalid params: params must be an object", 4);
     }
 }
@@ -297,23 +287,23 @@ TEST_CASE("resources/read", "[mcp][resources]") {
         for (const char* uri : {"test://nothing", "test://template/1/2/data", "test://template//data"}) {
             INFO(uri);
             const mcp::Reply reply = post(f.endpoint, read_request(uri), session);
-            check_error(reply, -32002, "Resource not found");
+            check_rpc_error(reply, -32002, "Resource not found");
             CHECK(body_of(reply)["error"]["data"] == json{{"uri", uri}});
         }
     }
     SECTION("bad params run no handler") {
         const int before = reads;
-        check_error(post(f.endpoint, request(1, "resources/read"), session), -32602, "Invalid params: params must be an object");
-        check_error(post(f.endpoint, request(1, "resources/read", json::object()), session), -32602,
+        check_rpc_error(post(f.endpoint, request(1, "resources/read"), session), -32602, "Invalid params: params must be an object");
+        check_rpc_error(post(f.endpoint, request(1, "resources/read", json::object()), session), -32602,
                     "Invalid params: resources/read needs params.uri (a string)");
-        check_error(post(f.endpoint, read_request(7), session), -32602,
+        check_rpc_error(post(f.endpoint, read_request(7), session), -32602,
                     "Invalid params: resources/read needs params.uri (a string)");
-        check_error(post(f.endpoint, request(1, "resources/read", json::array({"test://static/readme"})), session), -32602,
+        check_rpc_error(post(f.endpoint, request(1, "resources/read", json::array({"test://static/readme"})), session), -32602,
                     "Invalid params: params must be an object");
         CHECK(reads == before);
     }
     SECTION("a handler that throws") {
-        check_error(post(f.endpoint, read_request("test://static/broken"), session), -32603, "Error: disk on fire");
+        check_rpc_error(post(f.endpoint, read_request("test://static/broken"), session), -32603, "Error: disk on fire");
     }
 }
 
@@ -355,17 +345,17 @@ TEST_CASE("resources/subscribe and resources/unsubscribe", "[mcp][resources]") {
     }
     SECTION("a URI nothing serves") {
         const mcp::Reply unknown = subscribe(alice_session, "test://nothing");
-        check_error(unknown, -32002, "Resource not found");
+        check_rpc_error(unknown, -32002, "Resource not found");
         CHECK(body_of(unknown)["error"]["data"] == json{{"uri", "test://nothing"}});
     }
     SECTION("bad params") {
-        check_error(subscribe(alice_session, 5), -32602, "Invalid params: resources/subscribe needs params.uri (a string)");
-        check_error(post(f.endpoint, request(1, "resources/unsubscribe"), alice_session), -32602,
+        check_rpc_error(subscribe(alice_session, 5), -32602, "Invalid params: resources/subscribe needs params.uri (a string)");
+        check_rpc_error(post(f.endpoint, request(1, "resources/unsubscribe"), alice_session), -32602,
                     "Invalid params: params must be an object");
     }
     SECTION("at most max_subscriptions URIs") {
         CHECK(body_of(subscribe(alice_session, "test://static/logo"))["result"] == json::object());
-        check_error(subscribe(alice_session, "test://template/1/data"), -32602,
+        check_rpc_error(subscribe(alice_session, "test://template/1/data"), -32602,
                     "Invalid params: a session may subscribe to at most 2 resources; unsubscribe from one first");
         // Again the same URI is no new one; another session has its own count.
         CHECK(body_of(subscribe(alice_session, "test://static/logo"))["result"] == json::object());
@@ -377,7 +367,7 @@ TEST_CASE("resources/subscribe and resources/unsubscribe", "[mcp][resources]") {
         // 20 bytes subscribed; 20 + 41 > 60.
         const std::string long_uri = "test://template/" + std::string(20, 'x') + "/data";
         REQUIRE(long_uri.size() == 41);
-        check_error(subscribe(alice_session, long_uri), -32602,
+        check_rpc_error(subscribe(alice_session, long_uri), -32602,
                     "Invalid params: a session's subscribed URIs may hold at most 60 bytes together; unsubscribe from one "
                     "first");
         CHECK(body_of(subscribe(alice_session, "test://static/readme", "resources/unsubscribe"))["result"] == json::object());
@@ -393,7 +383,7 @@ TEST_CASE("resources: capabilities and methods only when something is registered
         for (const char* method : {"resources/list", "resources/templates/list", "resources/read", "resources/subscribe",
                                    "resources/unsubscribe", "prompts/list", "prompts/get", "completion/complete"}) {
             INFO(method);
-            check_error(post(endpoint, request(1, method, {{"uri", "test://static/readme"}}), session), -32601,
+            check_rpc_error(post(endpoint, request(1, method, {{"uri", "test://static/readme"}}), session), -32601,
                         std::string("Method not found: ") + method);
         }
     }
@@ -403,7 +393,7 @@ TEST_CASE("resources: capabilities and methods only when something is registered
         CHECK(capabilities(endpoint) ==
               json{{"tools", {{"listChanged", false}}}, {"logging", json::object()}, {"resources", {{"subscribe", true}, {"listChanged", false}}}});
         const std::string session = open_session(endpoint);
-        check_error(post(endpoint, request(1, "completion/complete", json::object()), session), -32601,
+        check_rpc_error(post(endpoint, request(1, "completion/complete", json::object()), session), -32601,
                     "Method not found: completion/complete");
     }
     SECTION("a template: resources and completions") {

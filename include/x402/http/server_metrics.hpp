@@ -4,6 +4,7 @@
 
 #include <array>
 #include <atomic>
+#include <cstddef>
 #include <cstdint>
 
 namespace x402::http {
@@ -25,6 +26,19 @@ struct ServerMetrics {
         const unsigned cls = status / 100;
         if (cls >= 1 && cls <= 5) ++responses_by_class[cls];
     }
+};
+
+/// Counts one running handler in `count` for as long as it lives (the
+/// in-flight gauges a drain waits on).
+class RunningHandler {
+public:
+    explicit RunningHandler(std::atomic<std::size_t>& count) noexcept : count_(count) { ++count_; }
+    ~RunningHandler() { --count_; }
+    RunningHandler(const RunningHandler&) = delete;
+    RunningHandler& operator=(const RunningHandler&) = delete;
+
+private:
+    std::atomic<std::size_t>& count_;
 };
 
 }  // namespace x402::http

@@ -18,6 +18,7 @@
 #include <x402/session/plugin.hpp>
 
 #include <x402/http/response_stream.hpp>
+#include <x402/http/server_metrics.hpp>  // RunningHandler
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
@@ -503,13 +504,7 @@ private:
     static awaitable<void> run_exchange(McpEndpoint* self, std::shared_ptr<detail::Exchange> exchange,
                                         jsonrpc::Message message, std::string version, std::string session_id,
                                         std::shared_ptr<const void> keep_alive) {
-        struct Running {
-            std::atomic<std::size_t>& count;
-            explicit Running(std::atomic<std::size_t>& counter) : count(counter) { ++count; }
-            ~Running() { --count; }
-            Running(const Running&) = delete;
-            Running& operator=(const Running&) = delete;
-        } running(self->streaming_);
+        const http::RunningHandler running(self->streaming_);
         json id = message.id;
         json answer;
         try {

@@ -146,13 +146,7 @@ inline Request to_request(BeastRequest& parsed, const Route& route, std::string 
 
 /// The handler's answer, or 500 for what it throws.
 inline asio::awaitable<Response> run_handler(StatePtr state, const Route* route, Request request) {
-    struct Running {
-        std::atomic<std::size_t>& count;
-        explicit Running(std::atomic<std::size_t>& counter) : count(counter) { ++count; }
-        ~Running() { --count; }
-        Running(const Running&) = delete;
-        Running& operator=(const Running&) = delete;
-    } running(state->in_flight);
+    const RunningHandler running(state->in_flight);
     try {
         co_return co_await route->handler(std::move(request));
     } catch (...) {

@@ -1,0 +1,25 @@
+// Catch2 checks shared by the MCP tests (harness.hpp has what the fuzz target
+// shares too, so it stays free of Catch2).
+#pragma once
+
+#include "harness.hpp"
+
+#include <catch2/catch.hpp>
+
+#include <string>
+
+namespace mcp_test {
+
+/// The JSON body of an endpoint reply.
+inline json body_of(const mcp::Reply& reply) { return json::parse(reply.body); }
+
+/// A 200 reply carrying JSON-RPC error `code` with `message`, for request `id`.
+inline void check_rpc_error(const mcp::Reply& reply, int code, const std::string& message, const json& id = 1) {
+    CHECK(reply.status == 200);
+    const json body = body_of(reply);
+    CHECK(body["id"] == id);
+    CHECK(body["error"]["code"] == code);
+    CHECK(body["error"]["message"] == message);
+}
+
+}  // namespace mcp_test
