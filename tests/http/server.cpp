@@ -7,6 +7,8 @@
 
 #include <catch2/catch.hpp>
 
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
 
@@ -485,4 +487,79 @@ TEST_CASE("http server: bytes that are not UTF-8 in the target or a header read 
     CHECK(raw_request(running.endpoint, "GET /items/caf\xc3\xa9 HTTP/1.1\r\nHost: localhost\r\nX-Other: \xff\r\n\r\n")
               .result_int() == 200);
     CHECK(runs == 1);
+}
+
+TEST_CASE("http server: an empty write never ends a chunked body early (no premature last-chunk)",
+          "[http][streams][security]") {
+    // The ResponseStream is shared with the route so the test writes the rest
+    // after the server has taken the empty chunk.
+    auto shared = std::make_shared<std::shared_ptr<http::ResponseStream>>();
+    std::atomic<bool> answered{false};
+    RunningServer running([&](http::Router& router) {
+        router.add(route("GET", "/stream", [&, shared](http::Request) -> boost::asio::awaitable<http::Response> {
+            auto stream = std::make_shared<http::ResponseStream>();
+            stream->write("");
+            *shared = stream;
+            answered = true;
+            http::Response response;
+            response.content_type = "text/plain";
+            response.stream = stream;
+            co_return response;
+        }));
+        router.add(route("GET", "/fast", echo));
+    });
+    HttpClient client(running.endpoint);
+    std::optional<HttpClient::Response> streamed;
+    std::thread reader([&] { streamed = client.send(bhttp::verb::get, "/stream", {}); });
+    while (!answered) std::this_thread::yield();
+    // Whether the empty chunk went out alone or with these, the body is these.
+    (*shared)->write("smuggled");
+    (*shared)->close();
+    reader.join();
+    REQUIRE(streamed);
+    CHECK(streamed->result_int() == 200);
+    CHECK(streamed->body() == "smuggled");
+    // The connection is still in step: the next answer is the next request's.
+    const auto next = client.send(bhttp::verb::get, "/fast", {});
+    CHECK(next.result_int() == 200);
+    CHECK(next.body().rfind("GET /fast", 0) == 0);
+}
+
+namespace {
+
+/// Every chunk `stream` hands out until it ends.
+boost::asio::awaitable<void> read_all(std::shared_ptr<http::ResponseStream> stream, std::vector<std::string>* chunks) {
+    while (std::optional<std::string> chunk = co_await stream->next()) chunks->push_back(*chunk);
+}
+
+}  // namespace
+
+TEST_CASE("response stream: an empty write is never handed out as a chunk (it would be the last-chunk)",
+          "[http][streams][security]") {
+    // make_chunk of zero bytes is "0\r\n\r\n": the end of a chunked body. What
+    // the producer writes after it would be read as the next response.
+    boost::asio::io_context io;
+    auto stream = std::make_shared<http::ResponseStream>();
+    CHECK(stream->write(""));
+    CHECK(stream->write("x"));
+    stream->close();
+    std::vector<std::string> chunks;
+    boost::asio::co_spawn(
+        io,
+        read_all(stream, &chunks),
+        boost::asio::detached);
+    io.run();
+    CHECK(chunks == std::vector<std::string>{"x"});
+
+    boost::asio::io_context io2;
+    auto lone = std::make_shared<http::ResponseStream>();
+    CHECK(lone->write(""));
+    lone->close();
+    chunks.clear();
+    boost::asio::co_spawn(
+        io2,
+        read_all(lone, &chunks),
+        boost::asio::detached);
+    io2.run();
+    CHECK(chunks.empty());
 }

@@ -529,3 +529,94 @@ TEST_CASE("streams: resource_updated reaches the subscribed sessions' GET stream
     CHECK_FALSE(events.next());
     CHECK_FALSE(EventReader(f.loop, second.stream).next());
 }
+
+TEST_CASE("streams: GET streams are capped across sessions, so free sessions cannot hold every connection",
+          "[mcp][streams][security]") {
+    // A GET stream has no idle deadline and sessions cost nothing: without a
+    // cap, one client opens a session and a stream per connection until the
+    // server's connection cap is reached, and everyone else gets 503.
+    mcp::EndpointOptions options;
+    options.max_get_streams = 2;
+    StreamFixture f(options);
+    const std::string a = f.open();
+    const std::string b = f.open();
+    const std::string c = f.open();
+    const mcp::Reply first = f.endpoint.open_stream(a, std::nullopt);
+    const mcp::Reply second = f.endpoint.open_stream(b, std::nullopt);
+    REQUIRE(first.stream);
+    REQUIRE(second.stream);
+    const mcp::Reply refused = f.endpoint.open_stream(c, std::nullopt);
+    CHECK_FALSE(refused.stream);
+    CHECK(refused.status == 503);
+    CHECK(json::parse(refused.body)["error"]["code"] == -32000);
+    // A stream that ends frees its slot.
+    first.stream->abandon();
+    const mcp::Reply third = f.endpoint.open_stream(c, std::nullopt);
+    REQUIRE(third.stream);
+    // A session's second stream is still a 409, not a slot taken.
+    CHECK(f.endpoint.open_stream(c, std::nullopt).status == 409);
+    f.endpoint.terminate(b);
+    CHECK(f.endpoint.open_stream(a, std::nullopt).stream);
+    f.endpoint.terminate(a);
+    f.endpoint.terminate(c);
+}
+
+TEST_CASE("streams: a new session does not replace one whose handler waits on its client's answer",
+          "[mcp][streams][security]") {
+    // Sessions that have not paid yet are replaced, oldest first, by free
+    // initializes; one in the middle of a paid call that asks its user is not
+    // idle: replacing it would fail that call for whoever floods initialize.
+    mcp::EndpointOptions options;
+    options.max_sessions = 2;
+    StreamFixture f(options);
+    const std::string asking = f.open();
+    const mcp::Reply reply = f.send(call_request(1, "ask", json::object(), pay_as(alice)), asking);
+    REQUIRE(reply.stream);
+    EventReader events(f.loop, reply.stream);
+    const json asked = *events.next();
+    REQUIRE(asked["method"] == "elicitation/create");
+    const std::string idle = f.open();
+    const std::string newcomer = f.open();  // replaces `idle`, not `asking`
+    CHECK(f.endpoint.session_count() == 2);
+    CHECK(f.send(request(2, "ping", json::object()), idle).status == 404);
+    CHECK(f.send(StreamFixture::answer_to(asked, {{"action", "accept"}, {"content", {{"value", "kept"}}}}), asking)
+              .status == 202);
+    const std::vector<json> rest = events.rest();
+    REQUIRE(rest.size() == 1);
+    CHECK(rest[0]["result"]["structuredContent"]["content"] == json{{"value", "kept"}});
+    CHECK(test_support::run(f.sessions.store().get(stored(alice), "value")) == "kept");
+    CHECK(f.send(request(3, "ping", json::object()), newcomer).status == 200);
+}
+
+namespace {
+
+mcp::awaitable<std::vector<mcp::ResourceContents>> budget_text(std::string uri) {
+    co_return std::vector<mcp::ResourceContents>{mcp::ResourceContents::of_text(std::move(uri), "v")};
+}
+
+}  // namespace
+
+TEST_CASE("streams: subscriptions are bounded over all sessions, not only per session", "[mcp][streams][security]") {
+    mcp::EndpointOptions options;
+    options.max_total_subscription_bytes = 20;  // "test://watched" is 14
+    StreamFixture f(options);
+    mcp::Resource watched;
+    watched.uri = "test://watched";
+    watched.name = "watched";
+    watched.handler = budget_text;
+    f.endpoint.resources().add(std::move(watched));
+    const std::string first = f.open();
+    const std::string second = f.open();
+    const json subscribe = request(1, "resources/subscribe", {{"uri", "test://watched"}});
+    CHECK(json::parse(f.send(subscribe, first).body)["result"] == json::object());
+    const json refused = json::parse(f.send(subscribe, second).body);
+    CHECK(refused["error"]["code"] == -32000);
+    // Unsubscribing, or the session ending, gives the bytes back.
+    CHECK(json::parse(f.send(request(2, "resources/unsubscribe", {{"uri", "test://watched"}}), first).body)["result"] ==
+          json::object());
+    CHECK(json::parse(f.send(subscribe, second).body)["result"] == json::object());
+    CHECK(json::parse(f.send(subscribe, first).body)["error"]["code"] == -32000);
+    f.endpoint.terminate(second);
+    CHECK(json::parse(f.send(subscribe, first).body)["result"] == json::object());
+    CHECK(f.endpoint.subscribers("test://watched") == std::vector<std::string>{first});
+}

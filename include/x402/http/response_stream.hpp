@@ -140,7 +140,9 @@ public:
                     for (std::string& chunk : queue_) out += chunk;
                     queue_.clear();
                     buffered_ = 0;
-                    co_return out;
+                    // Never empty: a chunk of zero bytes is the last-chunk, and
+                    // what follows would be read as the next response.
+                    if (!out.empty()) co_return out;
                 }
                 if (ended_) co_return std::nullopt;
                 if (closing_) break;

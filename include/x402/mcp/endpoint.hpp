@@ -86,11 +86,20 @@ struct EndpointOptions {
     /// A quiet SSE stream gets a comment this often: proxies keep it open,
     /// and writing it is how the server finds a client that has gone.
     std::chrono::milliseconds stream_heartbeat = std::chrono::seconds(15);
+    /// Most GET streams open at once, over all sessions; beyond it a GET is
+    /// answered 503. Each holds a connection with no idle deadline for as
+    /// long as its client stays, and sessions cost nothing to open: without
+    /// this, one client could hold every connection the server takes.
+    std::size_t max_get_streams = 256;
     /// Most resource URIs one MCP session may be subscribed to at once
     /// (`resources/subscribe`), and most bytes of those URIs together (a
     /// template URI may be as long as a body); beyond either, -32602.
     std::size_t max_subscriptions = 1000;
     std::size_t max_subscription_bytes = 64 * 1024;
+    /// Most bytes of subscribed URIs over all sessions together; beyond it,
+    /// -32000. Sessions cost nothing, so without it one client could make
+    /// the server hold max_sessions * max_subscription_bytes (640 MiB).
+    std::size_t max_total_subscription_bytes = 16 * 1024 * 1024;
 };
 
 /// The HTTP answer to one request: status, JSON body (empty: none) and the
@@ -299,6 +308,7 @@ public:
                 return error_reply(404, nullptr, jsonrpc::session_not_found, "Session not found");
             (found->second.paid ? paid_ : unpaid_).erase(found->second.position);
             channel = std::move(found->second.channel);
+            subscription_bytes_ -= found->second.subscription_bytes;
             sessions_by_id_.erase(found);
         }
         channel->end();  // its waiting handlers resume elsewhere: not under our lock
@@ -321,6 +331,15 @@ public:
         if (!found->channel->open_stream(stream))
             return error_reply(409, nullptr, jsonrpc::bad_request,
                                "Conflict: this session already has its stream open (one GET stream per session)");
+        if (get_streams_->fetch_add(1) >= options_.max_get_streams) {
+            get_streams_->fetch_sub(1);
+            stream->abandon();  // uninstalled: the session may open one later
+            return error_reply(503, nullptr, jsonrpc::server_busy,
+                               "Service Unavailable: the server holds its most GET streams (" +
+                                   std::to_string(options_.max_get_streams) + "); try again later");
+        }
+        // Shared, not `this`: a stream may end after the endpoint is gone.
+        stream->on_end([count = get_streams_] { count->fetch_sub(1); });
         Reply reply;
         reply.stream = std::move(stream);
         return reply;
@@ -423,17 +442,24 @@ private:
         } end_replaced{replaced};
         std::lock_guard lock(mutex_);
         while (sessions_by_id_.size() >= options_.max_sessions) {
-            if (!unpaid_.empty()) {
-                const auto oldest = sessions_by_id_.find(unpaid_.front());
+            // Not one whose handler waits on its client's answer (a paid call
+            // asking its user, not settled yet): replacing it fails that call.
+            const auto oldest_idle = std::find_if(unpaid_.begin(), unpaid_.end(), [this](const std::string& unpaid) {
+                return !sessions_by_id_.find(unpaid)->second.channel->awaiting();
+            });
+            if (oldest_idle != unpaid_.end()) {
+                const auto oldest = sessions_by_id_.find(*oldest_idle);
                 replaced.push_back(std::move(oldest->second.channel));
+                subscription_bytes_ -= oldest->second.subscription_bytes;
                 sessions_by_id_.erase(oldest);
-                unpaid_.pop_front();
+                unpaid_.erase(oldest_idle);
                 continue;
             }
-            if (paid_.empty()) return std::nullopt;  // max_sessions is 0
+            if (paid_.empty()) return std::nullopt;  // max_sessions is 0, or every unpaid session awaits an answer
             const auto oldest = sessions_by_id_.find(paid_.front());
             if (at - oldest->second.last_used < options_.paid_session_idle) return std::nullopt;
             replaced.push_back(std::move(oldest->second.channel));
+            subscription_bytes_ -= oldest->second.subscription_bytes;
             sessions_by_id_.erase(oldest);
             paid_.pop_front();
         }
@@ -678,7 +704,10 @@ private:
             return jsonrpc::error_response(message.id, jsonrpc::session_not_found, "Session not found");
         McpSession& session = found->second;
         if (!on) {
-            if (session.subscriptions.erase(uri) != 0) session.subscription_bytes -= uri.size();
+            if (session.subscriptions.erase(uri) != 0) {
+                session.subscription_bytes -= uri.size();
+                subscription_bytes_ -= uri.size();
+            }
         } else if (session.subscriptions.count(uri) == 0) {
             if (session.subscriptions.size() >= options_.max_subscriptions)
                 return detail::invalid_params(message, "a session may subscribe to at most " +
@@ -688,8 +717,14 @@ private:
                 return detail::invalid_params(message, "a session's subscribed URIs may hold at most " +
                                                            std::to_string(options_.max_subscription_bytes) +
                                                            " bytes together; unsubscribe from one first");
+            if (subscription_bytes_ + uri.size() > options_.max_total_subscription_bytes)
+                return jsonrpc::error_response(message.id, jsonrpc::server_busy,
+                                               "Server busy: the server holds its most subscribed URIs (" +
+                                                   std::to_string(options_.max_total_subscription_bytes) +
+                                                   " bytes); try again later");
             session.subscriptions.insert(uri);
             session.subscription_bytes += uri.size();
+            subscription_bytes_ += uri.size();
         }
         return jsonrpc::result_response(message.id, json::object());
     }
@@ -732,12 +767,16 @@ private:
     PaymentGate gate_;
 
     std::atomic<std::size_t> streaming_{0};
+    /// GET streams open now (max_get_streams).
+    std::shared_ptr<std::atomic<std::size_t>> get_streams_ = std::make_shared<std::atomic<std::size_t>>(0);
     mutable std::mutex mutex_;
     std::unordered_map<std::string, McpSession> sessions_by_id_;
     /// The sessions that have not paid, oldest first: the ones a new session replaces.
     std::list<std::string> unpaid_;
     /// The sessions that paid, least recently used first: replaced only once idle.
     std::list<std::string> paid_;
+    /// The bytes of every session's subscribed URIs (max_total_subscription_bytes).
+    std::size_t subscription_bytes_ = 0;
 };
 
 }  // namespace x402::mcp

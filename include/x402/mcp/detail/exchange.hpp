@@ -110,6 +110,12 @@ public:
         return id;
     }
 
+    /// Whether a handler waits on an answer from this session's client.
+    bool awaiting() const {
+        std::lock_guard lock(mutex_);
+        return !pending_.empty();
+    }
+
     void forget_pending(const std::string& id) {
         std::lock_guard lock(mutex_);
         pending_.erase(id);
