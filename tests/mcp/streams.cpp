@@ -379,7 +379,8 @@ TEST_CASE("streams: a session waits on at most max_pending_client_requests answe
     const mcp::Reply second = f.send(call_request(2, "ask", json::object(), pay_as(alice)), session);
     REQUIRE_FALSE(second.stream);
     CHECK(json::parse(second.body)["result"]["content"][0]["text"] ==
-          "Error: the MCP session has ended or waits on too many answers to ask elicitation/create");
+          "Error: cannot ask elicitation/create: the MCP session has ended, the server is draining, or "
+          "max_pending_client_requests answers are awaited");
     // Once answered, the slot is free again.
     f.send(StreamFixture::answer_to(asked, {{"action", "decline"}}), session);
     CHECK(events.rest().size() == 1);
@@ -619,4 +620,22 @@ TEST_CASE("streams: subscriptions are bounded over all sessions, not only per se
     f.endpoint.terminate(second);
     CHECK(json::parse(f.send(subscribe, first).body)["result"] == json::object());
     CHECK(f.endpoint.subscribers("test://watched") == std::vector<std::string>{first});
+}
+
+TEST_CASE("streams: a drain fails the requests handlers wait on, and sends no new ones", "[mcp][streams]") {
+    StreamFixture f;
+    const std::string session = f.open();
+    const mcp::Reply reply = f.send(call_request(1, "ask", json::object(), pay_as(alice)), session);
+    REQUIRE(reply.stream);
+    EventReader events(f.loop, reply.stream);
+    CHECK((*events.next())["method"] == "elicitation/create");
+    f.endpoint.stop_client_requests();
+    const std::vector<json> rest = events.rest();
+    REQUIRE(rest.size() == 1);
+    CHECK(rest[0]["result"]["content"][0]["text"] == "Error: no answer to elicitation/create: the server is shutting down");
+    const mcp::Reply later = f.send(call_request(2, "ask", json::object(), pay_as(alice)), session);
+    REQUIRE_FALSE(later.stream);
+    CHECK(json::parse(later.body)["result"]["content"][0]["text"].get<std::string>().find("the server is draining") !=
+          std::string::npos);
+    CHECK_FALSE(test_support::run(f.sessions.store().get(stored(alice), "value")));
 }

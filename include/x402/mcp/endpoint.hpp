@@ -359,6 +359,18 @@ public:
         return channel->send_standalone(notification);
     }
 
+    /// The server drains: every request a handler waits on the client for
+    /// fails now (RequestFailed), and no new ones are sent, since no answer
+    /// could reach the server any more; the handlers finish without waiting.
+    void stop_client_requests() {
+        std::vector<std::shared_ptr<detail::SessionChannel>> channels;
+        {
+            std::lock_guard lock(mutex_);
+            for (const auto& [id, session] : sessions_by_id_) channels.push_back(session.channel);
+        }
+        for (const auto& channel : channels) channel->stop_asking("the server is shutting down");
+    }
+
     /// Requests whose reply became a stream and whose handler still runs
     /// (their client may have gone): a drain waits for these too.
     std::size_t streaming_handlers() const noexcept { return streaming_.load(); }
@@ -537,9 +549,10 @@ private:
             auto op = self->dispatch(std::move(message), std::move(version), std::move(session_id),
                                      RequestContext(exchange));
             answer = co_await std::move(op);
-        } catch (const std::exception& error) {
-            answer = jsonrpc::error_response(std::move(id), jsonrpc::internal_error,
-                                             std::string("Internal error: ") + error.what());
+        } catch (...) {
+            // dispatch answers every failure of a handler itself; what is left
+            // (bad_alloc, ...) is ours, and its detail is not the client's.
+            answer = jsonrpc::error_response(std::move(id), jsonrpc::internal_error, "Internal error");
         }
         exchange->finish(std::move(answer));
         (void)keep_alive;

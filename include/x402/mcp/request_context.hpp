@@ -159,7 +159,10 @@ private:
         pending->timer = std::make_shared<asio::steady_timer>(co_await asio::this_coro::executor);
         pending->timer->expires_after(exchange->request_timeout());
         const std::optional<std::string> id = exchange->session()->add_pending(pending);
-        if (!id) throw RequestFailed("the MCP session has ended or waits on too many answers to ask " + method);
+        if (!id)
+            throw RequestFailed("cannot ask " + method +
+                                ": the MCP session has ended, the server is draining, or "
+                                "max_pending_client_requests answers are awaited");
         exchange->add_own_pending(*id, pending);
         struct Forget {
             detail::Exchange& exchange;

@@ -72,8 +72,13 @@ public:
     /// finish, their answers are lost). Thread-safe; idempotent.
     void stop() { http_.stop(); }
     /// Graceful stop: see x402::http::Server::drain. A paid call being
-    /// answered finishes verify, handler, settle and commit.
-    void drain() { http_.drain(); }
+    /// answered finishes verify, handler, settle and commit; a handler
+    /// waiting on its client (elicitation, sampling) gets RequestFailed at
+    /// once, since the answer could no longer reach the server.
+    void drain() {
+        http_.drain();
+        state_->endpoint.stop_client_requests();  // their answers could not reach us now
+    }
     /// Handlers running now: those of requests being answered, and those
     /// whose reply became a stream (their client may have gone).
     std::size_t in_flight() const noexcept { return http_.in_flight() + state_->endpoint.streaming_handlers(); }

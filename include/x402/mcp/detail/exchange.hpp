@@ -104,7 +104,7 @@ public:
     /// its answer; nullopt when the session has ended or waits on max_pending.
     std::optional<std::string> add_pending(std::shared_ptr<PendingRequest> pending) {
         std::lock_guard lock(mutex_);
-        if (ended_ || pending_.size() >= max_pending_) return std::nullopt;
+        if (ended_ || stopped_asking_ || pending_.size() >= max_pending_) return std::nullopt;
         std::string id = "x402-" + std::to_string(++last_id_);
         pending_.emplace(id, std::move(pending));
         return id;
@@ -155,6 +155,18 @@ public:
         return stream && stream->write(sse_event(message));
     }
 
+    /// Fails every request the session waits on, and takes no new ones:
+    /// the server drains, so no answer could reach it any more.
+    void stop_asking(const std::string& why) {
+        std::map<std::string, std::shared_ptr<PendingRequest>> pending;
+        {
+            std::lock_guard lock(mutex_);
+            stopped_asking_ = true;
+            pending.swap(pending_);
+        }
+        for (auto& [id, request] : pending) request->settle(std::nullopt, why);
+    }
+
     /// The session is gone (DELETE, replaced): its stream ends and every
     /// request it waits on fails.
     void end() {
@@ -179,6 +191,7 @@ private:
     std::map<std::string, std::shared_ptr<PendingRequest>> pending_;
     std::shared_ptr<http::ResponseStream> standalone_;
     bool ended_ = false;
+    bool stopped_asking_ = false;
 };
 
 /// One request's way back to its client. Until the handler sends a message
