@@ -1,14 +1,19 @@
 // The two tools of the "x402 sessions" template (typescript-original.md §4),
 // in C++: put-content and get-content keep content per x402 payer, in the
 // session the payment hook opens for the verified payer. The same content is
-// readable over plain HTTP: GET /content/<key>, paid with an x402 header.
+// readable over plain HTTP: GET /content/<key>, paid with an x402 header, and
+// as the priced MCP resource template content://{key}.
 #pragma once
 
 #include <x402/mcp/http_route.hpp>
+#include <x402/mcp/resource.hpp>
 #include <x402/mcp/tool.hpp>
 #include <x402/session/context.hpp>
 
+#include <map>
 #include <optional>
+#include <stdexcept>
+#include <vector>
 #include <string>
 #include <utility>
 
@@ -86,6 +91,20 @@ inline mcp::awaitable<mcp::HttpResponse> get_content_http(mcp::HttpRequest reque
     co_return mcp::json_response(json{{"success", true}, {"key", key}, {"value", *value}});
 }
 
+/// content://{key}: the value of key in the payer's own session, as text
+/// (each payer reads only what that payer stored); a missing key is the
+/// JSON-RPC error -32002, which is not charged.
+inline mcp::awaitable<std::vector<mcp::ResourceContents>> read_content(std::string uri,
+                                                                        std::map<std::string, std::string> variables) {
+    auto session = x402::session::get_session();
+    if (!session) throw std::runtime_error(no_signer);
+    const std::optional<std::string> value = co_await session->get(variables.at("key"));
+    if (!value) throw mcp::RequestError::resource_not_found(uri);
+    std::vector<mcp::ResourceContents> contents;
+    contents.push_back(mcp::ResourceContents::of_text(uri, *value));
+    co_return contents;
+}
+
 /// Where and how the tools are paid.
 struct Pricing {
     /// CAIP-2 network, e.g. "eip155:84532" (Base Sepolia).
@@ -133,6 +152,20 @@ inline void add_content_routes(mcp::HttpRouteRegistry& routes, const Pricing& pr
         return mcp::json_response(json{{"success", false}, {"error", "the key must be valid UTF-8"}}, 400);
     };
     routes.add(std::move(get));
+}
+
+/// Registers the resource template content://{key} ($0.001, like
+/// get-content), settled after the read so that a missing key costs nothing.
+inline void add_content_resources(mcp::ResourceRegistry& resources, const Pricing& pricing) {
+    mcp::ResourceTemplate content;
+    content.uri_template = "content://{key}";
+    content.name = "content";
+    content.description = "The value of a key in the caller's session (x402 signer)";
+    content.mime_type = "text/plain";
+    content.price = price_of_resource(pricing, "mcp://resource/content", content.description, "1000");
+    content.settlement = x402::payment::Settlement::after_handler;
+    content.handler = read_content;
+    resources.add(std::move(content));
 }
 
 /// The longest key the tools take, in characters (longer is refused before

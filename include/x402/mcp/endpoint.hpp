@@ -174,9 +174,17 @@ public:
     /// whose handler sends messages before its answer is answered as an SSE
     /// stream; its handler may then outlive this awaitable, holding
     /// `keep_alive` (what the endpoint lives in) until it is done.
+    /// `header_payment`: the POST's PAYMENT-SIGNATURE / X-PAYMENT headers
+    /// (PaymentInput::from_headers), which pay for the one priced call
+    /// (tools/call, resources/read, prompts/get) of the body. A body that is
+    /// not exactly one priced call (a batch with more or fewer, tools/list,
+    /// a free tool), or whose priced call also carries
+    /// `params._meta["x402/payment"]`, is answered 400 -32600 and nothing in
+    /// it runs.
     awaitable<Reply> post(std::string body, std::optional<std::string> session_id,
                           std::optional<std::string> protocol_version, bool event_stream = false,
-                          std::shared_ptr<const void> keep_alive = nullptr) {
+                          std::shared_ptr<const void> keep_alive = nullptr,
+                          payment::PaymentInput header_payment = {}) {
         tools_.freeze();
         resources_.freeze();
         prompts_.freeze();
@@ -191,6 +199,13 @@ public:
         const bool batch = message.is_array();
         const bool initialize = !batch && message.is_object() && message.contains("id") &&
                                 message.value("method", json()) == "initialize";
+        // Which message the payment headers pay for (checked before anything runs).
+        std::size_t paid_index = 0;
+        if (!header_payment.empty()) {
+            const std::optional<json> refusal = header_payment_refusal(message, paid_index);
+            if (refusal) co_return error_reply(400, refusal->at("id"), jsonrpc::invalid_request,
+                                               refusal->at("message").get<std::string>());
+        }
         if (initialize) {
             json answer = initialize_response(message);
             Reply reply = ok(payment::dump_json(answer));
@@ -229,7 +244,7 @@ public:
             }
             if (!event_stream) {
                 auto exchange = make_exchange(found->channel, parsed, false);
-                auto op = dispatch(parsed, version, *session_id, RequestContext(exchange));
+                auto op = dispatch(parsed, version, *session_id, RequestContext(exchange), std::move(header_payment));
                 json answer = co_await std::move(op);
                 co_return ok(payment::dump_json(answer));
             }
@@ -238,7 +253,8 @@ public:
             auto exchange = make_exchange(found->channel, parsed, true);
             detail::Exchange::watch(exchange);
             boost::asio::co_spawn(co_await boost::asio::this_coro::executor,
-                                  run_exchange(this, exchange, parsed, version, *session_id, std::move(keep_alive)),
+                                  run_exchange(this, exchange, parsed, version, *session_id, std::move(keep_alive),
+                                               std::move(header_payment)),
                                   boost::asio::detached);
             std::optional<json> answer = co_await exchange->decided();
             if (answer) co_return ok(payment::dump_json(*answer));
@@ -262,7 +278,8 @@ public:
             if (answers.size() > 1) answers.push_back(',');
             answers += payment::dump_json(answer);
         };
-        for (const json& element : message) {
+        for (std::size_t index = 0; index < message.size(); ++index) {
+            const json& element = message[index];
             const jsonrpc::Message parsed = jsonrpc::classify(element);
             switch (parsed.kind) {
             case jsonrpc::Message::Kind::invalid:
@@ -284,7 +301,10 @@ public:
                             " bytes, so it was not run; send it again in another batch"));
                 } else {
                     // A batch is answered as one JSON array: its requests send nothing before.
-                    auto op = dispatch(parsed, version, *session_id, RequestContext(make_exchange(found->channel, parsed, false)));
+                    payment::PaymentInput paid;
+                    if (index == paid_index) paid = std::move(header_payment);
+                    auto op = dispatch(parsed, version, *session_id,
+                                       RequestContext(make_exchange(found->channel, parsed, false)), std::move(paid));
                     const json answer = co_await std::move(op);
                     append(answer);
                 }
@@ -541,13 +561,13 @@ private:
     /// exchange with the answer (or an internal error, should dispatch throw).
     static awaitable<void> run_exchange(McpEndpoint* self, std::shared_ptr<detail::Exchange> exchange,
                                         jsonrpc::Message message, std::string version, std::string session_id,
-                                        std::shared_ptr<const void> keep_alive) {
+                                        std::shared_ptr<const void> keep_alive, payment::PaymentInput header_payment) {
         const http::RunningHandler running(self->streaming_);
         json id = message.id;
         json answer;
         try {
             auto op = self->dispatch(std::move(message), std::move(version), std::move(session_id),
-                                     RequestContext(exchange));
+                                     RequestContext(exchange), std::move(header_payment));
             answer = co_await std::move(op);
         } catch (...) {
             // dispatch answers every failure of a handler itself; what is left
@@ -595,17 +615,63 @@ private:
         return jsonrpc::result_response(parsed.id, std::move(result));
     }
 
+    /// Whether `message` is a priced call: tools/call, resources/read or
+    /// prompts/get of a priced tool, resource (template) or prompt.
+    bool priced_call(const jsonrpc::Message& message) const {
+        if (message.kind != jsonrpc::Message::Kind::request) return false;
+        if (message.method == "tools/call") {
+            const json name = message.params.is_object() ? message.params.value("name", json()) : json();
+            return name.is_string() && tools_.price(name.get<std::string>()) != nullptr;
+        }
+        return detail::feature_price(resources_, prompts_, message) != nullptr;
+    }
+
+    /// Why payment headers cannot pay for `message` (a body: one message or
+    /// a batch), as {id, message}; nullopt when they can: they pay for
+    /// element `paid_index` of a batch.
+    std::optional<json> header_payment_refusal(const json& message, std::size_t& paid_index) const {
+        const std::string head = "Invalid Request: a PAYMENT-SIGNATURE or X-PAYMENT header pays for exactly one "
+                                 "priced call (tools/call, resources/read or prompts/get of a priced one)";
+        std::size_t priced = 0;
+        const json* paid = nullptr;
+        auto consider = [&](const json& element, std::size_t index) {
+            if (!element.is_object() || !priced_call(jsonrpc::classify(element))) return;
+            ++priced;
+            paid_index = index;
+            paid = &element;
+        };
+        if (message.is_array()) {
+            for (std::size_t i = 0; i < message.size(); ++i) consider(message[i], i);
+        } else {
+            consider(message, 0);
+        }
+        const json id = message.is_object() ? message.value("id", json()) : json();
+        if (message.is_array() && priced != 1)
+            return json{{"id", nullptr}, {"message", head + ", and this batch has " + std::to_string(priced)}};
+        if (priced != 1) return json{{"id", id}, {"message", head + ", and this request is not one"}};
+        const json& params = paid->value("params", json());
+        const json meta = params.is_object() ? params.value("_meta", json()) : json();
+        if (meta.is_object() && meta.contains(std::string(payment_meta_key)))
+            return json{{"id", message.is_array() ? json() : id},
+                        {"message", "Invalid Request: a payment in a header and another in params._meta[\"" +
+                                        std::string(payment_meta_key) + "\"]: send one"}};
+        return std::nullopt;
+    }
+
+    /// `header_payment`: the POST's payment headers when `message` is the
+    /// priced call they pay for (post checked it); else empty.
     awaitable<json> dispatch(jsonrpc::Message message, std::string version, std::string session_id,
-                             RequestContext context) {
+                             RequestContext context, payment::PaymentInput header_payment = {}) {
         if (message.method == "ping") co_return jsonrpc::result_response(message.id, json::object());
         if (message.method == "tools/list") co_return list_tools(message);
         if (message.method == "tools/call") {
-            auto op = call_tool(std::move(message), std::move(version), std::move(session_id), std::move(context));
+            auto op = call_tool(std::move(message), std::move(version), std::move(session_id), std::move(context),
+                                std::move(header_payment));
             co_return co_await std::move(op);
         }
         if (message.method == "logging/setLevel") co_return set_log_level(message, session_id);
         if (detail::feature_of(message.method) != detail::Feature::none) {
-            auto op = dispatch_feature(std::move(message), std::move(session_id));
+            auto op = dispatch_feature(std::move(message), std::move(session_id), std::move(header_payment));
             co_return co_await std::move(op);
         }
         co_return jsonrpc::error_response(message.id, jsonrpc::method_not_found, "Method not found: " + message.method);
@@ -640,7 +706,7 @@ private:
     }
 
     awaitable<json> call_tool(jsonrpc::Message message, std::string version, std::string session_id,
-                              RequestContext context) {
+                              RequestContext context, payment::PaymentInput header_payment) {
         const json& params = message.params;
         if (!params.is_object())
             co_return jsonrpc::error_response(message.id, jsonrpc::invalid_params, "Invalid params: params must be an object");
@@ -652,13 +718,8 @@ private:
         if (!arguments.is_object())
             co_return jsonrpc::error_response(message.id, jsonrpc::invalid_params,
                                               "Invalid params: params.arguments must be an object");
-        json payment = nullptr;
-        if (const auto meta = params.find("_meta"); meta != params.end()) {
-            if (!meta->is_object())
-                co_return jsonrpc::error_response(message.id, jsonrpc::invalid_params,
-                                                  "Invalid params: params._meta must be an object");
-            payment = meta->value(std::string(payment_meta_key), json());
-        }
+        json payment;
+        if (auto refusal = detail::meta_payment(message, payment)) co_return *refusal;
         const std::shared_ptr<const Tool> tool = tools_.find(name);
         if (!tool) co_return jsonrpc::error_response(message.id, jsonrpc::invalid_params, "Unknown tool: " + name);
 
@@ -673,7 +734,7 @@ private:
             return tool->handler(arguments, context);
         };
         auto op = detail::call_through_gate<ToolResult>(gate_, name, tools_.price(name),
-                                                        payment::PaymentInput::from_mcp_meta(std::move(payment)),
+                                                        paid_with(std::move(header_payment), std::move(payment)),
                                                         std::move(handler), arguments.dump());
         detail::GateCall<ToolResult> call = co_await std::move(op);
         // It paid (a retry answered from its record paid nothing now): keep its session.
@@ -684,7 +745,14 @@ private:
     // Resources, prompts and completion (detail/features.hpp); subscriptions
     // are per MCP session, so they are here.
 
-    awaitable<json> dispatch_feature(jsonrpc::Message message, std::string session_id) {
+    /// The header payment when there is one (post made sure `_meta` has none), else `_meta`'s.
+    static payment::PaymentInput paid_with(payment::PaymentInput header_payment, json meta_payment) {
+        if (!header_payment.empty()) return header_payment;
+        return payment::PaymentInput::from_mcp_meta(std::move(meta_payment));
+    }
+
+    awaitable<json> dispatch_feature(jsonrpc::Message message, std::string session_id,
+                                     payment::PaymentInput header_payment) {
         const std::string& method = message.method;
         if (!detail::serves(detail::feature_of(method), resources_, prompts_))
             co_return jsonrpc::error_response(message.id, jsonrpc::method_not_found, "Method not found: " + method);
@@ -692,14 +760,22 @@ private:
         if (method == "resources/templates/list") co_return detail::list_resource_templates(resources_, message);
         if (method == "resources/subscribe") co_return subscribe(message, session_id, true);
         if (method == "resources/unsubscribe") co_return subscribe(message, session_id, false);
-        if (method == "resources/read") {
-            auto op = detail::read_resource(resources_, std::move(message));
-            co_return co_await std::move(op);
-        }
         if (method == "prompts/list") co_return detail::list_prompts(prompts_, message);
-        if (method == "prompts/get") {
-            auto op = detail::get_prompt(prompts_, std::move(message));
-            co_return co_await std::move(op);
+        if (method == "resources/read" || method == "prompts/get") {
+            // Params, URI or prompt and arguments are checked before the gate:
+            // a bad request never uses up a payment.
+            detail::FeatureCall call;
+            std::optional<json> refusal = method == "resources/read" ? detail::prepare_read(resources_, message, call)
+                                                                     : detail::prepare_prompt(prompts_, message, call);
+            if (refusal) co_return *refusal;
+            json payment;
+            if (auto bad_meta = detail::meta_payment(message, payment)) co_return *bad_meta;
+            auto op = detail::call_through_gate<detail::RpcResult>(
+                gate_, call.target, call.price, paid_with(std::move(header_payment), std::move(payment)),
+                std::move(call.handler), detail::call_fingerprint(message));
+            detail::GateCall<detail::RpcResult> done = co_await std::move(op);
+            if (!done.decision.receipt.is_null() && !done.decision.replayed) mark_paid(session_id);
+            co_return detail::render_rpc(message, call.target, std::move(done));
         }
         co_return detail::complete(prompts_, resources_, message);
     }

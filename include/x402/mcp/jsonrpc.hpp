@@ -5,6 +5,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <stdexcept>
 #include <string>
 #include <utility>
 
@@ -31,6 +32,10 @@ inline constexpr int session_not_found = -32001;
 inline constexpr int server_busy = -32000;
 /// `resources/read` of a URI no resource or template serves (the MCP spec's code).
 inline constexpr int resource_not_found = -32002;
+/// A priced `resources/read` or `prompts/get` sent without a usable payment;
+/// `data` is the x402 PaymentRequired object. Ours: no specification defines
+/// one (docs/mcp.md).
+inline constexpr int payment_required = 402;
 
 /// `{"jsonrpc":"2.0","id":id,"error":{"code":code,"message":message[,"data":data]}}`.
 inline json error_response(json id, int code, std::string message, json data = nullptr) {
@@ -119,4 +124,29 @@ inline Message classify(const json& message) {
 }
 
 }  // namespace jsonrpc
+/// Thrown by a resource or prompt handler to answer a JSON-RPC error of its
+/// choosing rather than -32603: a priced call's payment is not charged for
+/// it (Settlement::after_handler), as for a tool's `isError` result.
+///
+///     throw RequestError::resource_not_found(uri);
+class RequestError : public std::runtime_error {
+public:
+    RequestError(int code, std::string message, json data = nullptr)
+        : std::runtime_error(message), code_(code), message_(std::move(message)), data_(std::move(data)) {}
+
+    /// -32002 "Resource not found" with `data: {"uri": uri}`, as for a URI nothing serves.
+    static RequestError resource_not_found(std::string uri) {
+        return RequestError(jsonrpc::resource_not_found, "Resource not found", json{{"uri", std::move(uri)}});
+    }
+
+    int code() const noexcept { return code_; }
+    const std::string& message() const noexcept { return message_; }
+    const json& data() const noexcept { return data_; }
+
+private:
+    int code_;
+    std::string message_;
+    json data_;
+};
+
 }  // namespace x402::mcp

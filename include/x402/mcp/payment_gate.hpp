@@ -23,7 +23,8 @@
 
 namespace x402::mcp {
 
-/// `params._meta` key of the payment (a PaymentPayload JSON object).
+/// `params._meta` key of the payment: a PaymentPayload JSON object, or the
+/// base64 string a PAYMENT-SIGNATURE header would carry.
 inline constexpr std::string_view payment_meta_key = "x402/payment";
 /// `result._meta` key of the settlement receipt (a SettleResponse JSON object).
 inline constexpr std::string_view payment_response_meta_key = "x402/payment-response";

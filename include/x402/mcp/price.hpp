@@ -1,10 +1,12 @@
-// The price of a priced tool or HTTP route, parsed once at registration.
+// The price of a priced tool, resource, prompt or HTTP route, parsed once at registration.
 #pragma once
 
 #include <x402/mcp/jsonrpc.hpp>
 #include <x402/payment/hook.hpp>
 #include <x402/payment/types.hpp>
 
+#include <memory>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <utility>
@@ -46,5 +48,15 @@ private:
     json json_;
     payment::RouteRequirements requirements_;
 };
+
+/// The parsed price of a tool, resource, template or prompt named `what`
+/// ("tool echo"); null for nullopt (free). Throws std::invalid_argument for
+/// a null price or one Price refuses.
+inline std::shared_ptr<const Price> make_price(const std::optional<json>& price, payment::Settlement settlement,
+                                               const std::string& what) {
+    if (!price) return nullptr;
+    if (price->is_null()) throw std::invalid_argument(what + ": price must not be null (use nullopt for free)");
+    return std::make_shared<const Price>(*price, settlement);
+}
 
 }  // namespace x402::mcp

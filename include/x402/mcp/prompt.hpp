@@ -5,11 +5,13 @@
 #include <x402/mcp/completion.hpp>
 #include <x402/mcp/content.hpp>
 #include <x402/mcp/jsonrpc.hpp>
+#include <x402/mcp/price.hpp>
 
 #include <atomic>
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <set>
 #include <stdexcept>
 #include <string>
@@ -60,7 +62,10 @@ struct PromptArgument {
 
 /// A prompt's handler: takes the arguments sent (every required one is
 /// present; undeclared ones are passed on too) and returns the messages.
-/// Exceptions become a JSON-RPC error -32603 "Error: <what()>". Runs with no payer.
+/// A RequestError it throws is answered as that JSON-RPC error (and not
+/// charged); other exceptions become -32603 "Error: <what()>". A free
+/// prompt's handler runs with no payer, a priced one's in the verified
+/// payer's context (get_session()).
 using PromptHandler = std::function<awaitable<PromptResult>(std::map<std::string, std::string> arguments)>;
 
 /// One prompt as registered.
@@ -73,6 +78,12 @@ struct Prompt {
     PromptHandler handler;
     /// Optional human-readable title (MCP 2025-06-18+); empty for none.
     std::string title;
+    /// nullopt: free. Otherwise the x402 PaymentRequired object (without
+    /// `error`) a `prompts/get` pays, parsed when it is added (see Price
+    /// and Tool::price); the payment is `params._meta["x402/payment"]`.
+    std::optional<json> price;
+    /// A priced one: when its payment settles (see Tool::settlement).
+    payment::Settlement settlement = payment::Settlement::after_handler;
 
     /// The `prompts/list` entry.
     json to_json() const {
@@ -102,8 +113,8 @@ struct Prompt {
 class PromptRegistry {
 public:
     /// Throws std::invalid_argument for an empty or duplicate name, a missing
-    /// handler, or an argument name that is empty or repeated;
-    /// std::logic_error once frozen.
+    /// handler, an argument name that is empty or repeated, or a price that
+    /// is null or not a usable x402 PaymentRequired; std::logic_error once frozen.
     void add(Prompt prompt) {
         if (frozen())
             throw std::logic_error("x402::mcp::PromptRegistry: prompts must be registered before the server serves");
@@ -116,7 +127,9 @@ public:
             if (!names.insert(argument.name).second)
                 throw std::invalid_argument("prompt " + prompt.name + ": duplicate argument " + argument.name);
         }
+        std::shared_ptr<const Price> price = make_price(prompt.price, prompt.settlement, "prompt " + prompt.name);
         index_.emplace(prompt.name, prompts_.size());
+        prices_.push_back(std::move(price));
         prompts_.push_back(std::make_shared<const Prompt>(std::move(prompt)));
     }
 
@@ -124,6 +137,13 @@ public:
     std::shared_ptr<const Prompt> find(const std::string& name) const {
         const auto found = index_.find(name);
         return found == index_.end() ? nullptr : prompts_[found->second];
+    }
+
+    /// The price of the prompt named `name` as parsed at registration; null
+    /// for a free or unknown prompt.
+    std::shared_ptr<const Price> price(const std::string& name) const {
+        const auto found = index_.find(name);
+        return found == index_.end() ? nullptr : prices_[found->second];
     }
 
     const std::vector<std::shared_ptr<const Prompt>>& prompts() const noexcept { return prompts_; }
@@ -135,6 +155,7 @@ public:
 
 private:
     std::vector<std::shared_ptr<const Prompt>> prompts_;
+    std::vector<std::shared_ptr<const Price>> prices_;  // parallel to prompts_; null: free
     std::map<std::string, std::size_t> index_;
     std::atomic<bool> frozen_{false};
 };

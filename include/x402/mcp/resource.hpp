@@ -6,6 +6,7 @@
 #include <x402/mcp/content.hpp>
 #include <x402/mcp/detail/uri_template.hpp>
 #include <x402/mcp/jsonrpc.hpp>
+#include <x402/mcp/price.hpp>
 
 #include <atomic>
 #include <functional>
@@ -20,8 +21,10 @@
 namespace x402::mcp {
 
 /// Reads a resource: takes the URI asked for, returns its contents (usually
-/// one entry of that URI). Exceptions become a JSON-RPC error -32603
-/// "Error: <what()>". Runs with no payer.
+/// one entry of that URI). A RequestError it throws is answered as that
+/// JSON-RPC error (and not charged); other exceptions become -32603
+/// "Error: <what()>". A free resource's handler runs with no payer, a priced
+/// one's in the verified payer's context (get_session()).
 using ResourceHandler = std::function<awaitable<std::vector<ResourceContents>>(std::string uri)>;
 
 /// Reads a resource of a template: the URI asked for and its variables' values.
@@ -42,6 +45,12 @@ struct Resource {
     ResourceHandler handler;
     /// Optional human-readable title (MCP 2025-06-18+); empty for none.
     std::string title;
+    /// nullopt: free. Otherwise the x402 PaymentRequired object (without
+    /// `error`) a `resources/read` pays, parsed when it is added (see Price
+    /// and Tool::price); the payment is `params._meta["x402/payment"]`.
+    std::optional<json> price;
+    /// A priced one: when its payment settles (see Tool::settlement).
+    payment::Settlement settlement = payment::Settlement::after_handler;
 
     /// The `resources/list` entry.
     json to_json() const {
@@ -71,6 +80,12 @@ struct ResourceTemplate {
     /// Completers of variables, by variable name (`completion/complete`).
     std::map<std::string, Completer> completers;
     std::string title;
+    /// nullopt: free. Otherwise the x402 PaymentRequired object (without
+    /// `error`) a `resources/read` pays, parsed when it is added (see Price
+    /// and Tool::price); the payment is `params._meta["x402/payment"]`.
+    std::optional<json> price;
+    /// A priced one: when its payment settles (see Tool::settlement).
+    payment::Settlement settlement = payment::Settlement::after_handler;
 
     /// The `resources/templates/list` entry.
     json to_json() const {
@@ -96,24 +111,30 @@ public:
     struct Match {
         std::shared_ptr<const ResourceTemplate> resource_template;
         std::map<std::string, std::string> variables;
+        /// The template's price as parsed at registration; null: free.
+        std::shared_ptr<const Price> price;
     };
 
     /// Throws std::invalid_argument for an empty or duplicate URI, an empty
-    /// name or a missing handler; std::logic_error once frozen.
+    /// name, a missing handler or a price that is null or not a usable x402
+    /// PaymentRequired; std::logic_error once frozen.
     void add(Resource resource) {
         check_open();
         if (resource.uri.empty()) throw std::invalid_argument("resource URI must not be empty");
         if (index_.count(resource.uri) != 0) throw std::invalid_argument("duplicate resource URI: " + resource.uri);
         if (resource.name.empty()) throw std::invalid_argument("resource " + resource.uri + " has no name");
         if (!resource.handler) throw std::invalid_argument("resource " + resource.uri + " has no handler");
+        std::shared_ptr<const Price> price = make_price(resource.price, resource.settlement, "resource " + resource.uri);
         index_.emplace(resource.uri, resources_.size());
+        prices_.push_back(std::move(price));
         resources_.push_back(std::make_shared<const Resource>(std::move(resource)));
     }
 
     /// Throws std::invalid_argument for a template UriTemplate refuses
     /// (detail/uri_template.hpp: unbalanced braces, empty or repeated
     /// names, operators), a duplicate template, an empty name, a missing
-    /// handler or a completer of no variable; std::logic_error once frozen.
+    /// handler, a completer of no variable or a bad price (as for a
+    /// Resource); std::logic_error once frozen.
     void add(ResourceTemplate resource_template) {
         check_open();
         const std::string& text = resource_template.uri_template;
@@ -129,6 +150,8 @@ public:
             if (!completer)
                 throw std::invalid_argument("resource template " + text + ": empty completer of variable " + variable);
         }
+        template_prices_.push_back(
+            make_price(resource_template.price, resource_template.settlement, "resource template " + text));
         templates_.push_back(std::make_shared<const ResourceTemplate>(std::move(resource_template)));
         parsed_.push_back(std::move(parsed));
     }
@@ -139,10 +162,17 @@ public:
         return found == index_.end() ? nullptr : resources_[found->second];
     }
 
+    /// The price of the resource at exactly `uri` as parsed at registration;
+    /// null for a free or unknown one.
+    std::shared_ptr<const Price> price(const std::string& uri) const {
+        const auto found = index_.find(uri);
+        return found == index_.end() ? nullptr : prices_[found->second];
+    }
+
     /// The first template (in registration order) that matches `uri`, or nullopt.
     std::optional<Match> match(const std::string& uri) const {
         for (std::size_t i = 0; i < templates_.size(); ++i)
-            if (auto variables = parsed_[i].match(uri)) return Match{templates_[i], std::move(*variables)};
+            if (auto variables = parsed_[i].match(uri)) return Match{templates_[i], std::move(*variables), template_prices_[i]};
         return std::nullopt;
     }
 
@@ -169,9 +199,11 @@ private:
     }
 
     std::vector<std::shared_ptr<const Resource>> resources_;
+    std::vector<std::shared_ptr<const Price>> prices_;  // parallel to resources_; null: free
     std::map<std::string, std::size_t> index_;
     std::vector<std::shared_ptr<const ResourceTemplate>> templates_;
-    std::vector<detail::UriTemplate> parsed_;  // parallel to templates_
+    std::vector<detail::UriTemplate> parsed_;                     // parallel to templates_
+    std::vector<std::shared_ptr<const Price>> template_prices_;  // parallel to templates_; null: free
     std::atomic<bool> frozen_{false};
 };
 

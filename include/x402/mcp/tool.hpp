@@ -164,10 +164,7 @@ public:
             throw std::invalid_argument("tool " + tool.name + ": input schema must be an object schema");
         if (auto problem = detail::schema_problem(tool.input_schema))
             throw std::invalid_argument("tool " + tool.name + ": " + *problem);
-        if (tool.price && tool.price->is_null())
-            throw std::invalid_argument("tool " + tool.name + ": price must not be null (use nullopt for free)");
-        std::shared_ptr<const Price> price;
-        if (tool.price) price = std::make_shared<const Price>(*tool.price, tool.settlement);
+        std::shared_ptr<const Price> price = make_price(tool.price, tool.settlement, "tool " + tool.name);
         index_.emplace(tool.name, tools_.size());
         tools_.push_back(std::make_shared<const Tool>(std::move(tool)));
         prices_.push_back(std::move(price));

@@ -110,7 +110,9 @@ public:
         return input;
     }
 
-    /// MCP `params._meta["x402/payment"]`, a JSON object; null = no payment.
+    /// MCP `params._meta["x402/payment"]`: a PaymentPayload JSON object, or
+    /// a string holding it encoded as a PAYMENT-SIGNATURE value (base64 JSON,
+    /// decoded by the same decoder); null = no payment.
     static PaymentInput from_mcp_meta(json payment) {
         PaymentInput input;
         if (!payment.is_null()) input.mcp_ = std::move(payment);
@@ -126,6 +128,8 @@ public:
         Result<PaymentPayload> payment = Error(reason::payment_required, "");
         if (x_payment_) payment = decode_payment_header(header::x_payment, *x_payment_);
         else if (payment_signature_) payment = decode_payment_header(header::payment_signature, *payment_signature_);
+        else if (mcp_ && mcp_->is_string())
+            payment = decode_payment_header(header::payment_signature, mcp_->get_ref<const std::string&>());
         else if (mcp_) payment = decode_mcp_payment(*mcp_);
         else return std::optional<PaymentPayload>();
         if (!payment) return payment.error();

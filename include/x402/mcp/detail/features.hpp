@@ -5,7 +5,10 @@
 
 #include <x402/mcp/completion.hpp>
 #include <x402/mcp/content.hpp>
+#include <x402/mcp/detail/gate_call.hpp>
 #include <x402/mcp/jsonrpc.hpp>
+#include <x402/mcp/payment_gate.hpp>
+#include <x402/mcp/price.hpp>
 #include <x402/mcp/prompt.hpp>
 #include <x402/mcp/resource.hpp>
 #include <x402/session/plugin.hpp>
@@ -14,6 +17,7 @@
 #include <exception>
 #include <functional>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -100,43 +104,146 @@ inline json list_resource_templates(const ResourceRegistry& registry, const json
     return jsonrpc::result_response(message.id, {{"resourceTemplates", std::move(items)}});
 }
 
-/// Runs `handler` with no payer; its result, or what it threw in `failure`.
-template <class Result>
-awaitable<std::optional<Result>> run_free(std::function<awaitable<Result>()> handler, std::string& failure) {
+/// A `resources/read` or `prompts/get` whose params were checked: what runs,
+/// and what it costs.
+struct FeatureCall {
+    /// What the payment buys: the URI read, or the prompt's name.
+    std::string target;
+    /// As parsed at registration; null: free.
+    std::shared_ptr<const Price> price;
+    /// Runs the handler (see run_rpc).
+    std::function<awaitable<RpcResult>()> handler;
+};
+
+/// Runs `handler` and renders its value with `render`; a RequestError it
+/// throws becomes the result's `error` (a failure, not charged); any other
+/// exception goes on to the caller.
+template <class Value>
+awaitable<RpcResult> run_rpc(std::function<awaitable<Value>()> handler, std::function<json(const Value&)> render) {
+    RpcResult out;
     try {
-        auto op = session::run_without_payer(std::move(handler));
-        co_return co_await std::move(op);
-    } catch (const std::exception& error) {
-        failure = error.what();
-    } catch (...) {
-        failure = "unknown exception";
+        Value value = co_await handler();
+        out.result = render(value);
+    } catch (const RequestError& error) {
+        json refusal = {{"code", error.code()}, {"message", error.message()}};
+        if (!error.data().is_null()) refusal["data"] = error.data();
+        out.error = std::move(refusal);
     }
-    co_return std::nullopt;
+    co_return out;
+}
+
+inline json contents_result(const std::vector<ResourceContents>& contents) {
+    json items = json::array();
+    for (const ResourceContents& entry : contents) items.push_back(entry.to_json());
+    return json{{"contents", std::move(items)}};
 }
 
 /// `resources/read`: the resource at exactly params.uri, else the first
-/// template that matches it.
-inline awaitable<json> read_resource(const ResourceRegistry& registry, jsonrpc::Message message) {
-    if (auto refusal = uri_refusal(message)) co_return *refusal;
+/// template that matches it. Returns the refusal of bad params or an unknown
+/// URI (checked before any payment), else nullopt with `call` set.
+inline std::optional<json> prepare_read(const ResourceRegistry& registry, const jsonrpc::Message& message,
+                                        FeatureCall& call) {
+    if (auto refusal = uri_refusal(message)) return refusal;
     const std::string uri = message.params["uri"].get<std::string>();
     std::function<awaitable<std::vector<ResourceContents>>()> read;
     if (auto resource = registry.find(uri)) {
         read = [resource, uri] { return resource->handler(uri); };
+        call.price = registry.price(uri);
     } else if (auto match = registry.match(uri)) {
         read = [found = match->resource_template, uri, variables = std::move(match->variables)] {
             return found->handler(uri, variables);
         };
+        call.price = std::move(match->price);
     } else {
-        co_return resource_not_found(message, uri);
+        return resource_not_found(message, uri);
     }
-    std::string failure;
-    auto op = run_free(std::move(read), failure);
-    const std::optional<std::vector<ResourceContents>> contents = co_await std::move(op);
-    if (!contents) co_return handler_error(message, failure);
-    json items = json::array();
-    for (const ResourceContents& entry : *contents) items.push_back(entry.to_json());
-    json result = {{"contents", std::move(items)}};  // not braced inside co_return (g++ 12)
-    co_return jsonrpc::result_response(message.id, std::move(result));
+    call.target = uri;
+    call.handler = [read = std::move(read)] { return run_rpc<std::vector<ResourceContents>>(read, contents_result); };
+    return std::nullopt;
+}
+
+/// The price of the call `message` asks for, when it is a `resources/read`
+/// or `prompts/get` of a priced one; null otherwise.
+inline std::shared_ptr<const Price> feature_price(const ResourceRegistry& resources, const PromptRegistry& prompts,
+                                                  const jsonrpc::Message& message) {
+    if (!message.params.is_object()) return nullptr;
+    if (message.method == "resources/read") {
+        const json uri = message.params.value("uri", json());
+        if (!uri.is_string()) return nullptr;
+        if (resources.find(uri.get<std::string>())) return resources.price(uri.get<std::string>());
+        auto match = resources.match(uri.get<std::string>());
+        return match ? match->price : nullptr;
+    }
+    if (message.method == "prompts/get") {
+        const json name = message.params.value("name", json());
+        return name.is_string() ? prompts.price(name.get<std::string>()) : nullptr;
+    }
+    return nullptr;
+}
+
+/// A paid call's identity for payment identifiers: the method and the params
+/// without `_meta` (where the payment travels).
+inline std::string call_fingerprint(const jsonrpc::Message& message) {
+    json params = message.params;
+    if (params.is_object()) params.erase("_meta");
+    return message.method + '\n' + params.dump();
+}
+
+/// The JSON-RPC answer of a resources/read or prompts/get that went through
+/// call_through_gate: its result (the receipt in `_meta`), the handler's
+/// RequestError, 402 with the PaymentRequired as `data`, or an error.
+inline json render_rpc(const jsonrpc::Message& message, const std::string& target, GateCall<RpcResult> call) {
+    const std::string receipt_key(payment_response_meta_key);
+    if (call.failure) return handler_error(message, *call.failure);
+    if (call.no_gate)
+        return jsonrpc::error_response(message.id, jsonrpc::internal_error,
+                                       target + " requires payment, and this server has no payment verifier");
+    GateDecision& decision = call.decision;
+    if (decision.refused()) {
+        const std::string why = decision.payment_required.value("error", std::string("refused"));
+        // Paying again would not help (a payment identifier missing,
+        // malformed or in conflict): a plain error that says why.
+        if (decision.receipt.is_null() && decision.http_status != 402)
+            return jsonrpc::error_response(message.id, jsonrpc::invalid_params,
+                                           "Error: " + why + ": " + decision.refusal_message);
+        if (decision.receipt.is_null()) {
+            std::string text = "Payment required (" + why + ")";
+            if (!decision.refusal_message.empty()) text += ": " + decision.refusal_message;
+            return jsonrpc::error_response(message.id, jsonrpc::payment_required, std::move(text),
+                                           std::move(decision.payment_required));
+        }
+        // It settled, then failed: not a "pay again"; the receipt in data._meta.
+        json data = {{"_meta", {{receipt_key, std::move(decision.receipt)}}}};
+        return jsonrpc::error_response(message.id, jsonrpc::internal_error,
+                                       "Error: " + why + ": the payment settled, but the call did not complete",
+                                       std::move(data));
+    }
+    RpcResult& answer = *call.result;
+    if (!answer.error.is_null()) {
+        // The handler's own error (charged nothing after_handler; a
+        // before_handler payment settled first, so its receipt comes along).
+        json error = std::move(answer.error);
+        if (!decision.receipt.is_null()) {
+            if (!error.contains("data") || !error["data"].is_object()) error["data"] = json::object();
+            error["data"]["_meta"][receipt_key] = std::move(decision.receipt);
+        }
+        return json{{"jsonrpc", "2.0"}, {"id", message.id}, {"error", std::move(error)}};
+    }
+    json result = std::move(answer.result);
+    if (!decision.receipt.is_null()) result["_meta"] = json{{receipt_key, std::move(decision.receipt)}};
+    return jsonrpc::result_response(message.id, std::move(result));
+}
+
+/// The payment in `params._meta["x402/payment"]` (null: none) into `payment`;
+/// the refusal of a `_meta` that is not an object.
+inline std::optional<json> meta_payment(const jsonrpc::Message& message, json& payment) {
+    payment = nullptr;
+    if (!message.params.is_object()) return std::nullopt;
+    const auto meta = message.params.find("_meta");
+    if (meta == message.params.end()) return std::nullopt;
+    if (!meta->is_object()) return invalid_params(message, "params._meta must be an object");
+    payment = meta->value(std::string(payment_meta_key), json());
+    return std::nullopt;
 }
 
 inline json list_prompts(const PromptRegistry& registry, const jsonrpc::Message& message) {
@@ -164,30 +271,33 @@ inline std::optional<std::map<std::string, std::string>> string_map(const json& 
     return out;
 }
 
-/// `prompts/get`: checks the arguments against the prompt's, then runs its handler.
-inline awaitable<json> get_prompt(const PromptRegistry& registry, jsonrpc::Message message) {
+/// `prompts/get`: checks the arguments against the prompt's. Returns the
+/// refusal (before any payment), else nullopt with `call` set.
+inline std::optional<json> prepare_prompt(const PromptRegistry& registry, const jsonrpc::Message& message,
+                                          FeatureCall& call) {
     const json& params = message.params;
-    if (!params.is_object()) co_return invalid_params(message, "params must be an object");
+    if (!params.is_object()) return invalid_params(message, "params must be an object");
     if (!params.contains("name") || !params["name"].is_string())
-        co_return invalid_params(message, "prompts/get needs params.name (a string)");
+        return invalid_params(message, "prompts/get needs params.name (a string)");
     const std::string name = params["name"].get<std::string>();
     const std::shared_ptr<const Prompt> prompt = registry.find(name);
-    if (!prompt) co_return jsonrpc::error_response(message.id, jsonrpc::invalid_params, "Unknown prompt: " + name);
+    if (!prompt) return jsonrpc::error_response(message.id, jsonrpc::invalid_params, "Unknown prompt: " + name);
     std::string problem;
     auto arguments = string_map(params.value("arguments", json::object()), "params.arguments", problem);
-    if (!arguments) co_return invalid_params(message, std::move(problem));
+    if (!arguments) return invalid_params(message, std::move(problem));
     for (const PromptArgument& argument : prompt->arguments)
         if (argument.required && arguments->count(argument.name) == 0)
-            co_return invalid_params(message, "prompt " + name + " needs argument " + argument.name);
+            return invalid_params(message, "prompt " + name + " needs argument " + argument.name);
 
     std::function<awaitable<PromptResult>()> get = [prompt, values = std::move(*arguments)] {
         return prompt->handler(values);
     };
-    std::string failure;
-    auto op = run_free(std::move(get), failure);
-    const std::optional<PromptResult> result = co_await std::move(op);
-    if (!result) co_return handler_error(message, failure);
-    co_return jsonrpc::result_response(message.id, result->to_json());
+    call.target = name;
+    call.price = registry.price(name);
+    call.handler = [get = std::move(get)] {
+        return run_rpc<PromptResult>(get, [](const PromptResult& result) { return result.to_json(); });
+    };
+    return std::nullopt;
 }
 
 /// `completion/complete` for a prompt argument (ref/prompt) or a template

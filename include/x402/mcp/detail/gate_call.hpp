@@ -1,5 +1,6 @@
 // The free / priced / no-gate / failed branches of one call, written once for
-// tools (endpoint.hpp) and plain HTTP routes (detail/server.hpp).
+// tools, resources and prompts (endpoint.hpp) and plain HTTP routes
+// (detail/server.hpp).
 #pragma once
 
 #include <x402/http/message.hpp>
@@ -31,9 +32,17 @@ struct GateCall {
     std::optional<std::string> failure;
 };
 
+/// A `resources/read` or `prompts/get` answer: the JSON-RPC `result`, or the
+/// `error` object of the RequestError its handler threw.
+struct RpcResult {
+    json result = nullptr;
+    json error = nullptr;
+};
+
 /// Whether a handler's result is a failure the payment must not be charged for.
 inline bool failed_result(const ToolResult& result) noexcept { return result.is_error; }
 inline bool failed_result(const http::Response& response) noexcept { return response.status >= 400; }
+inline bool failed_result(const RpcResult& result) noexcept { return !result.error.is_null(); }
 
 // A result as a payment identifier's record holds it (HandlerRan::answer),
 // and back. An HTTP body may be any bytes, so it is kept as hex.
@@ -41,6 +50,11 @@ inline json answer_of(const ToolResult& result) { return result.to_json(); }
 inline json answer_of(const http::Response& response) {
     return json{{"status", response.status}, {"contentType", response.content_type}, {"headers", response.headers},
                 {"body", payment::detail::to_hex(response.body)}};
+}
+inline json answer_of(const RpcResult& result) { return json{{"result", result.result}, {"error", result.error}}; }
+inline void answer_from(const json& answer, RpcResult& result) {
+    result.result = answer.at("result");
+    result.error = answer.at("error");
 }
 inline void answer_from(const json& answer, ToolResult& result) {
     for (const json& item : answer.at("content")) result.content.push_back(Content::from_json(item));

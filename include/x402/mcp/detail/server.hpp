@@ -118,8 +118,12 @@ inline awaitable<HttpResponse> answer_mcp(StatePtr state, HttpRequest request) {
         co_return transport_error(406, jsonrpc::bad_request, "Not Acceptable: the response is application/json");
 
     const bool event_stream = accepts_event_stream(request.header("Accept").value_or(""));
+    // The payment headers pay for the body's one priced call (McpEndpoint::post).
+    payment::PaymentInput header_payment =
+        payment::PaymentInput::from_headers([&request](std::string_view name) { return request.header(name); });
     auto operation = state->endpoint.post(std::move(request.body), request.header("Mcp-Session-Id"),
-                                          request.header("MCP-Protocol-Version"), event_stream, state);
+                                          request.header("MCP-Protocol-Version"), event_stream, state,
+                                          std::move(header_payment));
     Reply reply = co_await std::move(operation);
     co_return to_http(std::move(reply));
 }
