@@ -190,6 +190,29 @@ assert.equal(note.answer.value, "hi");
 assert.equal(logs.length, 1, "get-content of one key logs nothing");
 log(`12 with debug logs on, put note=hi: log ${JSON.stringify(logs[0].data)}; get note: "${note.answer.value}"`);
 
+// 13. the priced resource content://{key}: an unpaid read is the JSON-RPC error 402 carrying the
+// price; paid, it reads the payer's own value, and bob's payment reads bob's
+const readPaid = async (session, uri) => {
+    let required;
+    try {
+        await session.client.readResource({ uri });
+        assert.fail(`unpaid read of ${uri} was served`);
+    } catch (error) {
+        assert.equal(error.code, 402, `unpaid read of ${uri}: ${error}`);
+        required = error.data;
+    }
+    assert.equal(required.x402Version, 2);
+    const payment = await session.wallet.payments.createPaymentPayload(required);
+    const read = await session.client.readResource({ uri, _meta: { "x402/payment": payment } });
+    assert.equal(read._meta?.["x402/payment-response"]?.success, true, "the read's receipt is attached");
+    return read.contents[0].text;
+};
+const aliceNote = await readPaid(a, "content://note");
+assert.equal(aliceNote, "hi");
+const bobColorRead = await readPaid(b, "content://color");
+assert.equal(bobColorRead, "green");
+log(`13 paid resource reads: ${alice.name} content://note = "${aliceNote}", ${bob.name} content://color = "${bobColorRead}"`);
+
 await a.client.ping();
 await a.transport.terminateSession();
 await a.client.close();
