@@ -600,11 +600,13 @@ inline int run(int argc, char** argv) {
     server_options.endpoint.server_name = "x402-session-agent-server";
     server_options.endpoint.instructions =
         "Stores and retrieves content per x402 signer: put-content ($0.01) and get-content ($0.001); "
-        "the resource template content://{key} ($0.001) reads one key.";
+        "the resource template content://{key} ($0.001) reads one key; the prompt recall-content ($0.001) "
+        "holds one key's value.";
     x402::mcp::Server server(io, server_options);
     add_content_tools(server.tools(), options->pricing, options->max_value_length);
     add_content_routes(server.http_routes(), options->pricing);
     add_content_resources(server.endpoint().resources(), options->pricing);
+    add_content_prompts(server.endpoint().prompts(), options->pricing);
     try {
         (void)x402::mcp::Price(price(options->pricing, "put-content", "check", "10000"));
     } catch (const std::exception& error) {

@@ -2,10 +2,12 @@
 // in C++: put-content and get-content keep content per x402 payer, in the
 // session the payment hook opens for the verified payer. The same content is
 // readable over plain HTTP: GET /content/<key>, paid with an x402 header, and
-// as the priced MCP resource template content://{key}.
+// as the priced MCP resource template content://{key} and the priced prompt
+// recall-content.
 #pragma once
 
 #include <x402/mcp/http_route.hpp>
+#include <x402/mcp/prompt.hpp>
 #include <x402/mcp/resource.hpp>
 #include <x402/mcp/tool.hpp>
 #include <x402/session/context.hpp>
@@ -166,6 +168,35 @@ inline void add_content_resources(mcp::ResourceRegistry& resources, const Pricin
     content.settlement = x402::payment::Settlement::after_handler;
     content.handler = read_content;
     resources.add(std::move(content));
+}
+
+/// recall-content {key}: a prompt that hands the model the value of key in
+/// the payer's own session, as an embedded resource, and asks it to use it;
+/// a missing key is -32002, not charged.
+inline mcp::awaitable<mcp::PromptResult> recall_content(std::map<std::string, std::string> arguments) {
+    auto session = x402::session::get_session();
+    if (!session) throw std::runtime_error(no_signer);
+    const std::string uri = "content://" + arguments.at("key");
+    const std::optional<std::string> value = co_await session->get(arguments.at("key"));
+    if (!value) throw mcp::RequestError::resource_not_found(uri);
+    mcp::PromptMessage content;
+    content.content = mcp::Content::resource(mcp::ResourceContents::of_text(uri, *value));
+    mcp::PromptMessage ask;
+    ask.content = "Use the content above, stored under \"" + arguments.at("key") + "\", to answer.";
+    co_return mcp::PromptResult{{}, {std::move(content), std::move(ask)}};
+}
+
+/// Registers the prompt recall-content ($0.001), settled after it is made so
+/// that a missing key costs nothing.
+inline void add_content_prompts(mcp::PromptRegistry& prompts, const Pricing& pricing) {
+    mcp::Prompt recall;
+    recall.name = "recall-content";
+    recall.description = "A prompt holding the value of a key in the caller's session (x402 signer)";
+    recall.arguments = {{"key", "The key to recall", true, {}}};
+    recall.price = price_of_resource(pricing, "mcp://prompt/recall-content", recall.description, "1000");
+    recall.settlement = x402::payment::Settlement::after_handler;
+    recall.handler = recall_content;
+    prompts.add(std::move(recall));
 }
 
 /// The longest key the tools take, in characters (longer is refused before

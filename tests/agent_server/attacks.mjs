@@ -191,6 +191,44 @@ async function paidState() {
     if (redis) assert.deepEqual(await redis.snapshot(), before, 'the Redis store is byte-for-byte unchanged');
   }
 
+  await check('a priced resource read and a priced prompt serve each payer only their own value; a missing key costs nothing',
+              async () => {
+    const meta = (payment) => (payment ? { _meta: { 'x402/payment': payment } } : {});
+    const read = (session, uri, payment) => session.client.readResource({ uri, ...meta(payment) });
+    const recall = (session, key, payment) =>
+      session.client.getPrompt({ name: 'recall-content', arguments: { key }, ...meta(payment) });
+    /** The PaymentRequired of an unpaid request: its JSON-RPC error 402. */
+    const priceOfUnpaid = async (request) => {
+      const error = await request().then(() => null, (e) => e);
+      assert.ok(error, 'the unpaid request is refused');
+      assert.equal(error.code, 402, `unpaid: ${error}`);
+      assert.equal(error.data.x402Version, 2);
+      return error.data;
+    };
+    const paid = async (session, request) => {
+      const payment = await session.wallet.payments.createPaymentPayload(await priceOfUnpaid(() => request(session)));
+      const result = await request(session, payment);
+      assert.equal(result._meta?.['x402/payment-response']?.success, true, 'the receipt is attached');
+      return result;
+    };
+    for (const [session, value] of [[alice, 'blue'], [bob, 'green']]) {
+      const contents = (await paid(session, (s, p) => read(s, 'content://color', p))).contents;
+      assert.deepEqual(contents, [{ uri: 'content://color', mimeType: 'text/plain', text: value }]);
+      const messages = (await paid(session, (s, p) => recall(s, 'color', p))).messages;
+      assert.equal(messages[0].content.type, 'resource');
+      assert.equal(messages[0].content.resource.text, value, `${session.wallet.name} recalls only their own value`);
+    }
+    for (const [what, request] of [['read', (s, p) => read(s, 'content://missing', p)],
+                                   ['prompt', (s, p) => recall(s, 'missing', p)]]) {
+      const payment = await alice.wallet.payments.createPaymentPayload(await priceOfUnpaid(() => request(alice)));
+      await unchanged(async () => {
+        const error = await request(alice, payment).then(() => null, (e) => e);
+        assert.equal(error?.code, -32002, `a ${what} of a missing key is "resource not found"`);
+      });
+      assert.equal((await calls()).settle[nonceOf(payment)] ?? 0, 0, `a ${what} of a missing key is not settled`);
+    }
+  });
+
   for (const [how, plan, reason] of [
     ['refused by the facilitator', { settle: 'fail' }, 'invalid_exact_evm_transaction_failed'],
     ['failing (HTTP 500)', { settle: 'status500' }, 'unexpected_settle_error'],
