@@ -6,6 +6,8 @@
 
 #include <catch2/catch.hpp>
 
+#include <fstream>
+#include <stdexcept>
 #include <string>
 
 namespace mcp_test {
@@ -21,5 +23,17 @@ inline void check_rpc_error(const mcp::Reply& reply, int code, const std::string
     CHECK(body["error"]["code"] == code);
     CHECK(body["error"]["message"] == message);
 }
+
+#ifdef X402_MCP_TEST_VECTORS
+/// The payment vector `id` of tests/payment/vectors.json: payments signed by
+/// the official x402 client libraries for exactly the requirements of test_price().
+inline json vector_named(const std::string& id) {
+    std::ifstream in(X402_MCP_TEST_VECTORS);
+    const json all = json::parse(in);
+    for (const json& v : all["vectors"])
+        if (v["id"] == id) return v;
+    throw std::runtime_error("no test vector " + id);
+}
+#endif
 
 }  // namespace mcp_test

@@ -552,14 +552,6 @@ TEST_CASE("jsonrpc: deeply nested JSON is refused before parsing", "[mcp][jsonrp
 // The end-to-end version, with fresh payments, is mcp.interop.official_clients.
 namespace {
 
-json vector_named(const std::string& id) {
-    std::ifstream in(X402_MCP_TEST_VECTORS);
-    const json all = json::parse(in);
-    for (const json& v : all["vectors"])
-        if (v["id"] == id) return v;
-    throw std::runtime_error("no test vector " + id);
-}
-
 struct GateFixture {
     explicit GateFixture(std::uint64_t now) {
         add_test_tools(endpoint.tools());

@@ -4,7 +4,7 @@
 // PAYMENT-SIGNATURE / X-PAYMENT headers of a /mcp POST.
 #include <x402/mcp/endpoint.hpp>
 
-#include "harness.hpp"
+#include "checks.hpp"
 
 #include <catch2/catch.hpp>
 
@@ -32,8 +32,6 @@
 using namespace mcp_test;
 
 namespace {
-
-json body_of(const mcp::Reply& reply) { return json::parse(reply.body); }
 
 /// memo://{key}: the value of key in the payer's session, and who read it;
 /// a missing key is RequestError::resource_not_found.
@@ -334,14 +332,6 @@ TEST_CASE("paid features: a header payment must pay for exactly one priced call"
 // The real gate (make_x402_gate, LocalVerifier) on payments signed by the
 // official x402 clients (tests/payment/vectors.json, made for test_price()).
 namespace {
-
-json vector_named(const std::string& id) {
-    std::ifstream in(X402_MCP_TEST_VECTORS);
-    const json all = json::parse(in);
-    for (const json& v : all["vectors"])
-        if (v["id"] == id) return v;
-    throw std::runtime_error("no test vector " + id);
-}
 
 /// A vector's PaymentRequired without `error`: a price it pays.
 json price_of(const std::string& id) {

@@ -5,7 +5,7 @@
 // and the session's GET stream.
 #include <x402/mcp/endpoint.hpp>
 
-#include "harness.hpp"
+#include "checks.hpp"
 
 #include <catch2/catch.hpp>
 
@@ -436,12 +436,7 @@ TEST_CASE("streams: one GET stream per session carries what the server sends out
 #if X402_MCP_TEST_GATE
 TEST_CASE("streams: with the real x402 gate, only the paying session's answer resumes the paid handler",
           "[mcp][streams][x402gate][security]") {
-    std::ifstream in(X402_MCP_TEST_VECTORS);
-    const json vectors = json::parse(in);
-    json valid;
-    for (const json& v : vectors["vectors"])
-        if (v["id"] == "v2-valid") valid = v;
-    REQUIRE(valid.is_object());
+    const json valid = vector_named("v2-valid");
     const std::uint64_t now = valid["verifyAt"].get<std::uint64_t>();
     const std::string payer = valid["expected"]["payer"].get<std::string>();
 
