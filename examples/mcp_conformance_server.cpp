@@ -140,43 +140,6 @@ awaitable<mcp::ToolResult> elicitation_enums(json, mcp::RequestContext call) {
     return elicit_and_report(std::move(call), "Please select options from the enum fields", std::move(schema));
 }
 
-awaitable<mcp::ToolResult> echo_arguments(json arguments) { co_return mcp::ToolResult::text(arguments.dump()); }
-
-void add_tools(mcp::ToolRegistry& tools) {
-    auto add = [&tools](std::string name, std::string description, mcp::ToolHandler handler,
-                        json schema = {{"type", "object"}, {"properties", json::object()}}) {
-        mcp::Tool tool;
-        tool.name = std::move(name);
-        tool.description = std::move(description);
-        tool.input_schema = std::move(schema);
-        tool.handler = std::move(handler);
-        tools.add(std::move(tool));
-    };
-    add("test_simple_text", "Returns a simple text response", simple_text);
-    add("test_error_handling", "Always answers a tool error", error_handling);
-    add("test_tool_with_logging", "Sends three log messages while it runs", with_logging);
-    add("test_tool_with_progress", "Reports progress 0, 50 and 100 of 100", with_progress);
-    add("test_sampling", "Asks the client's model (sampling/createMessage)", sampling,
-        {{"type", "object"},
-         {"properties", {{"prompt", {{"type", "string"}, {"description", "The prompt to send to the LLM"}}}}},
-         {"required", {"prompt"}}});
-    add("test_elicitation", "Asks the user for a username and an email (elicitation/create)", elicitation,
-        {{"type", "object"},
-         {"properties", {{"message", {{"type", "string"}, {"description", "The message to show the user"}}}}},
-         {"required", {"message"}}});
-    add("test_elicitation_sep1034_defaults", "Elicitation with a default for every primitive type", elicitation_defaults);
-    add("test_elicitation_sep1330_enums", "Elicitation with the five enum forms", elicitation_enums);
-    add("json_schema_2020_12_tool", "Tool with JSON Schema 2020-12 features",
-        echo_arguments,
-        {{"$schema", "https://json-schema.org/draft/2020-12/schema"},
-         {"type", "object"},
-         {"$defs",
-          {{"address",
-            {{"type", "object"}, {"properties", {{"street", {{"type", "string"}}}, {"city", {{"type", "string"}}}}}}}}},
-         {"properties", {{"name", {{"type", "string"}}}, {"address", {{"$ref", "#/$defs/address"}}}}},
-         {"additionalProperties", false}});
-}
-
 // Content of every type the suite checks.
 awaitable<mcp::ToolResult> image_content(json) {
     mcp::ToolResult result;
@@ -206,19 +169,45 @@ awaitable<mcp::ToolResult> multiple_content_types(json) {
     co_return result;
 }
 
-void add_content_tools(mcp::ToolRegistry& tools) {
-    auto add = [&tools](std::string name, std::string description, mcp::ToolHandler handler) {
+awaitable<mcp::ToolResult> echo_arguments(json arguments) { co_return mcp::ToolResult::text(arguments.dump()); }
+
+void add_tools(mcp::ToolRegistry& tools) {
+    auto add = [&tools](std::string name, std::string description, mcp::ToolHandler handler,
+                        json schema = {{"type", "object"}, {"properties", json::object()}}) {
         mcp::Tool tool;
         tool.name = std::move(name);
         tool.description = std::move(description);
-        tool.input_schema = {{"type", "object"}, {"properties", json::object()}};
+        tool.input_schema = std::move(schema);
         tool.handler = std::move(handler);
         tools.add(std::move(tool));
     };
+    add("test_simple_text", "Returns a simple text response", simple_text);
+    add("test_error_handling", "Always answers a tool error", error_handling);
     add("test_image_content", "Returns a 1x1 PNG", image_content);
     add("test_audio_content", "Returns a short WAV", audio_content);
     add("test_embedded_resource", "Returns an embedded text resource", embedded_resource);
     add("test_multiple_content_types", "Returns text, an image and a resource", multiple_content_types);
+    add("test_tool_with_logging", "Sends three log messages while it runs", with_logging);
+    add("test_tool_with_progress", "Reports progress 0, 50 and 100 of 100", with_progress);
+    add("test_sampling", "Asks the client's model (sampling/createMessage)", sampling,
+        {{"type", "object"},
+         {"properties", {{"prompt", {{"type", "string"}, {"description", "The prompt to send to the LLM"}}}}},
+         {"required", {"prompt"}}});
+    add("test_elicitation", "Asks the user for a username and an email (elicitation/create)", elicitation,
+        {{"type", "object"},
+         {"properties", {{"message", {{"type", "string"}, {"description", "The message to show the user"}}}}},
+         {"required", {"message"}}});
+    add("test_elicitation_sep1034_defaults", "Elicitation with a default for every primitive type", elicitation_defaults);
+    add("test_elicitation_sep1330_enums", "Elicitation with the five enum forms", elicitation_enums);
+    add("json_schema_2020_12_tool", "Tool with JSON Schema 2020-12 features",
+        echo_arguments,
+        {{"$schema", "https://json-schema.org/draft/2020-12/schema"},
+         {"type", "object"},
+         {"$defs",
+          {{"address",
+            {{"type", "object"}, {"properties", {{"street", {{"type", "string"}}}, {"city", {{"type", "string"}}}}}}}}},
+         {"properties", {{"name", {{"type", "string"}}}, {"address", {{"$ref", "#/$defs/address"}}}}},
+         {"additionalProperties", false}});
 }
 
 awaitable<std::vector<mcp::ResourceContents>> static_text(std::string uri) {
@@ -350,7 +339,6 @@ int main(int argc, char** argv) {
     options.endpoint.server_name = "x402-session-mcp-conformance";
     mcp::Server server(io, options);
     add_tools(server.tools());
-    add_content_tools(server.tools());
     add_resources(server.endpoint().resources());
     add_prompts(server.endpoint().prompts());
     const auto bound = server.start();

@@ -6,6 +6,13 @@
 
 #include <catch2/catch.hpp>
 
+#if X402_MCP_TEST_GATE
+#include <x402/payment/local_verifier.hpp>
+
+#include <cstdint>
+#include <memory>
+#endif
+
 #include <fstream>
 #include <stdexcept>
 #include <string>
@@ -33,6 +40,23 @@ inline json vector_named(const std::string& id) {
     for (const json& v : all["vectors"])
         if (v["id"] == id) return v;
     throw std::runtime_error("no test vector " + id);
+}
+#endif
+
+#if X402_MCP_TEST_GATE
+/// The real payment hook: offline LocalVerifier and an in-memory replay
+/// guard, with the clock stopped at `now` (the vectors' time) for all three.
+inline std::shared_ptr<x402::payment::PaymentHook<x402::payment::LocalVerifier>> local_hook(xs::SessionPlugin sessions,
+                                                                                           std::uint64_t now) {
+    namespace xp = x402::payment;
+    xp::LocalVerifierOptions options;
+    options.clock = [now] { return now; };
+    xp::InMemoryReplayGuardOptions guard_options;
+    guard_options.clock = options.clock;
+    xp::PaymentHookOptions hook_options;
+    hook_options.clock = options.clock;
+    return std::make_shared<xp::PaymentHook<xp::LocalVerifier>>(std::move(sessions), xp::LocalVerifier(options),
+                                                                xp::InMemoryReplayGuard(guard_options), hook_options);
 }
 #endif
 

@@ -555,16 +555,7 @@ namespace {
 struct GateFixture {
     explicit GateFixture(std::uint64_t now) {
         add_test_tools(endpoint.tools());
-        namespace xp = x402::payment;
-        xp::LocalVerifierOptions options;
-        options.clock = [now] { return now; };
-        xp::InMemoryReplayGuardOptions guard_options;
-        guard_options.clock = options.clock;  // the vectors' time, also for the guard and the hook
-        xp::PaymentHookOptions hook_options;
-        hook_options.clock = options.clock;
-        auto hook = std::make_shared<xp::PaymentHook<xp::LocalVerifier>>(sessions, xp::LocalVerifier(options),
-                                                                          xp::InMemoryReplayGuard(guard_options), hook_options);
-        endpoint.set_payment_gate(mcp::make_x402_gate(std::move(hook)));
+        endpoint.set_payment_gate(mcp::make_x402_gate(local_hook(sessions, now)));
         session = open_session(endpoint);
     }
     json call(int id, json payment) {
@@ -664,16 +655,7 @@ mcp::awaitable<mcp::HttpResponse> who_pays(mcp::HttpRequest request) {
 
 struct HttpGateServer {
     explicit HttpGateServer(std::uint64_t now) : server(io, make_options()) {
-        namespace xp = x402::payment;
-        xp::LocalVerifierOptions options;
-        options.clock = [now] { return now; };
-        xp::InMemoryReplayGuardOptions guard_options;
-        guard_options.clock = options.clock;
-        xp::PaymentHookOptions hook_options;
-        hook_options.clock = options.clock;
-        auto hook = std::make_shared<xp::PaymentHook<xp::LocalVerifier>>(sessions, xp::LocalVerifier(options),
-                                                                          xp::InMemoryReplayGuard(guard_options), hook_options);
-        server.set_http_payment_gate(mcp::make_x402_gate(std::move(hook)));
+        server.set_http_payment_gate(mcp::make_x402_gate(local_hook(sessions, now)));
         add_route("/v2/*", price_of("v2-valid"));
         add_route("/v1", price_of("v1-valid-legacy-client"));
         add_route("/free", std::nullopt);

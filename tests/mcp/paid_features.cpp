@@ -340,19 +340,6 @@ json price_of(const std::string& id) {
     return price;
 }
 
-std::shared_ptr<x402::payment::PaymentHook<x402::payment::LocalVerifier>> local_hook(xs::SessionPlugin sessions,
-                                                                                    std::uint64_t now) {
-    namespace xp = x402::payment;
-    xp::LocalVerifierOptions options;
-    options.clock = [now] { return now; };
-    xp::InMemoryReplayGuardOptions guard_options;
-    guard_options.clock = options.clock;
-    xp::PaymentHookOptions hook_options;
-    hook_options.clock = options.clock;
-    return std::make_shared<xp::PaymentHook<xp::LocalVerifier>>(std::move(sessions), xp::LocalVerifier(options),
-                                                                xp::InMemoryReplayGuard(guard_options), hook_options);
-}
-
 struct GateFixture {
     explicit GateFixture(const json& vector, std::optional<json> memo_price = test_price())
         : payer(vector["expected"]["payer"].get<std::string>()) {

@@ -18,8 +18,6 @@
 #if X402_MCP_TEST_GATE
 #include <x402/mcp/x402_gate.hpp>
 #include <x402/payment/local_verifier.hpp>
-
-#include <fstream>
 #endif
 
 #include <chrono>
@@ -440,16 +438,8 @@ TEST_CASE("streams: with the real x402 gate, only the paying session's answer re
     const std::uint64_t now = valid["verifyAt"].get<std::uint64_t>();
     const std::string payer = valid["expected"]["payer"].get<std::string>();
 
-    namespace xp = x402::payment;
     StreamFixture f;
-    xp::LocalVerifierOptions verifier_options;
-    verifier_options.clock = [now] { return now; };
-    xp::InMemoryReplayGuardOptions guard_options;
-    guard_options.clock = verifier_options.clock;
-    xp::PaymentHookOptions hook_options;
-    hook_options.clock = verifier_options.clock;
-    auto hook = std::make_shared<xp::PaymentHook<xp::LocalVerifier>>(
-        f.sessions, xp::LocalVerifier(verifier_options), xp::InMemoryReplayGuard(guard_options), hook_options);
+    const auto hook = local_hook(f.sessions, now);
     f.endpoint.set_payment_gate(mcp::make_x402_gate(hook));
 
     const std::string payer_session = f.open();
